@@ -1,0 +1,209 @@
+"""Avatar creation: footage or a photo in, a stored avatar out."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from avatars import landmarks as L
+from avatars.bank import MouthBank, build_mask, extract_crop, landmark_sets, reshape_crop
+from avatars.library import AvatarLibrary, AvatarRecord, write_manifest
+from avatars.mouth import CropGeometry, MouthModel, close_inner
+from avatars.mouth_synth import teeth_colour
+from avatars.quality import FootageLimits, check_probe, check_tracks
+from avatars.tracking import track
+from common.errors import FootageError, UserInputError
+from common.media import VideoWriter, probe, read_frames
+from common.progress import Progress, silent
+
+#: Frame rate of every avatar (and of the videos rendered from it).
+AVATAR_FPS = 25
+MAX_SIDE = 1280
+LOOP_SECONDS = 4.0
+MAX_BANK = 240
+
+
+def _consent(consent: str | None, source: Path) -> dict:
+    if not consent or not consent.strip():
+        raise UserInputError(
+            "creating an avatar needs the presenter's consent: add --consent \"Full Name\" "
+            "(the person shown, who agreed to be turned into an avatar)")
+    digest = hashlib.sha256()
+    with open(source, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return {
+        "name": consent.strip(),
+        "statement": f"{consent.strip()} consented to the creation of this avatar from "
+                     f"'{source.name}'.",
+        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source_file": source.name,
+        "source_sha256": digest.hexdigest(),
+    }
+
+
+def _geometry(iod_px: float) -> CropGeometry:
+    # Crops at roughly the footage's own resolution keep teeth sharp; the clamp
+    # bounds memory for very large or very small faces.
+    return CropGeometry(px_per_unit=float(np.clip(round(iod_px), 48, 200)))
+
+
+def _select_bank(lips: np.ndarray, n: int) -> np.ndarray:
+    """Indices of up to ``n`` lip shapes spread over the shape space (farthest-point)."""
+    if len(lips) <= n:
+        return np.arange(len(lips))
+    flat = lips.reshape(len(lips), -1)
+    chosen = [int(np.argmin(L.lip_features(lips)[:, 0]))]
+    dist = np.linalg.norm(flat - flat[chosen[0]], axis=1)
+    for _ in range(n - 1):
+        nxt = int(np.argmax(dist))
+        chosen.append(nxt)
+        dist = np.minimum(dist, np.linalg.norm(flat - flat[nxt], axis=1))
+    return np.sort(np.array(chosen))
+
+
+def _steady_window(transforms: np.ndarray, valid: np.ndarray, length: int) -> int:
+    """Start of the ``length``-frame window of valid frames with the least head motion."""
+    scale = np.hypot(transforms[:, 0, 0], transforms[:, 0, 1])
+    pos = np.nan_to_num(transforms[:, :, 2] / scale[:, None])
+    ang = np.nan_to_num(np.arctan2(transforms[:, 0, 1], transforms[:, 0, 0]))
+    motion = np.r_[0.0, np.linalg.norm(np.diff(pos, axis=0), axis=1) + np.abs(np.diff(ang))]
+    motion = np.where(valid, motion, 1e6)
+    csum = np.r_[0.0, np.cumsum(motion)]
+    cost = csum[length:] - csum[:-length]
+    return int(np.argmin(cost))
+
+
+def _synthetic_openings(crop, geometry, lips, jaw, nose, model: MouthModel, teeth) -> list:
+    """Extra bank entries with an opened mouth, made from one closed crop."""
+    out = []
+    for o in (0.25, 0.45, 0.65, 0.85, 1.05, 1.25):
+        for s in (-1.0, 0.0, 1.0):
+            target = model.lips(np.array([o]), np.array([s]))[0]
+            img = reshape_crop(crop, geometry, (lips, jaw, nose), target, paint=True, teeth_rgb=teeth)
+            out.append((img, target, jaw, nose))
+    return out
+
+
+def _bank_from(entries: list, geometry: CropGeometry, mask: np.ndarray) -> MouthBank:
+    crops, lips, jaws, noses = zip(*entries)
+    f32 = lambda a: np.asarray(a, np.float32)
+    return MouthBank(geometry, np.stack(crops).astype(np.uint8), f32(np.stack(lips)),
+                     f32(np.stack(jaws)), f32(np.stack(noses)), f32(mask))
+
+
+def _save_common(folder: Path, model: MouthModel, bank: MouthBank, loop_transforms: np.ndarray,
+                 loop_points: np.ndarray) -> dict:
+    parts = folder / "parts"
+    model.save(parts / "mouth_model.npz")
+    bank.save(parts / "mouth_bank.npz")
+    np.savez_compressed(parts / "base_tracks.npz", frame_to_canon=loop_transforms.astype(np.float32),
+                        points=loop_points.astype(np.float32))
+    return {
+        "base_loop": "parts/base_loop.mp4",
+        "base_tracks": "parts/base_tracks.npz",
+        "mouth_model": "parts/mouth_model.npz",
+        "mouth_bank": "parts/mouth_bank.npz",
+    }
+
+
+def create_from_footage(library: AvatarLibrary, name: str, footage: str | Path, *,
+                        consent: str | None, progress: Progress = silent,
+                        limits: FootageLimits = FootageLimits()) -> AvatarRecord:
+    """Build an avatar from a clip of the presenter.
+
+    Parameters
+    ----------
+    library : AvatarLibrary
+        Where the avatar is stored.
+    name : str
+        Avatar name (letters, digits, '-', '_').
+    footage : str or Path
+        Video of one person facing the camera, 3 s - 10 min.
+    consent : str
+        Full name of the consenting presenter; required.
+
+    Raises
+    ------
+    FootageError
+        The clip fails a probe or quality check; nothing is written.
+    """
+    started = time.perf_counter()
+    footage = Path(footage)
+    with library.staging(name) as folder:
+        info = probe(footage)
+        check_probe(info, footage.name, limits)
+        consent_record = _consent(consent, footage)
+        total = max(int(info.duration * AVATAR_FPS), 1)
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            progress("tracking face", min(done[0], total), total)
+
+        tracks = track(read_frames(footage, fps=AVATAR_FPS, max_side=MAX_SIDE), progress=tick)
+        report = check_tracks(tracks, footage.name, AVATAR_FPS, limits)
+        present = tracks.present
+        idx = np.flatnonzero(present)
+        transforms = np.full((len(present), 2, 3), np.nan)
+        canon = np.full_like(tracks.points, np.nan)
+        for i in idx:
+            transforms[i] = L.canonical_transform(tracks.points[i])
+            canon[i] = L.apply(transforms[i], tracks.points[i])
+        lips_all, jaw_all, nose_all = landmark_sets(canon)
+        model = MouthModel.fit(lips_all[idx])
+        geometry = _geometry(report["inter_ocular_px"])
+        bank_idx = set(idx[_select_bank(lips_all[idx], MAX_BANK)].tolist())
+        loop_len = int(min(LOOP_SECONDS * AVATAR_FPS, len(idx)))
+        start = _steady_window(transforms, present, loop_len)
+        loop_idx = range(start, start + loop_len)
+        w, h = tracks.frame_size
+        entries, closed_pick = [], None
+        neutral_ap = L.lip_features(model.neutral)[0]
+        with VideoWriter(folder / "parts" / "base_loop.mp4", size=(w - w % 2, h - h % 2),
+                         fps=AVATAR_FPS, crf=14) as writer:
+            for i, frame in enumerate(read_frames(footage, fps=AVATAR_FPS, max_side=MAX_SIDE)):
+                if i in bank_idx:
+                    crop = extract_crop(frame, transforms[i], geometry)
+                    entries.append((crop, lips_all[i], jaw_all[i], nose_all[i]))
+                    ap = L.lip_features(lips_all[i])[0]
+                    if closed_pick is None or abs(ap - neutral_ap) < closed_pick[0]:
+                        closed_pick = (abs(ap - neutral_ap), len(entries) - 1)
+                if i in loop_idx:
+                    writer.write(np.ascontiguousarray(frame[: h - h % 2, : w - w % 2]))
+                progress("building mouth bank", i + 1, len(present))
+        mask = build_mask(geometry, np.nanmedian(canon[idx], axis=0))
+        open_seen = np.quantile(L.lip_features(lips_all[idx])[:, 0], 0.95)
+        if open_seen < 0.6 * model.open_aperture or open_seen < 0.12:
+            # The person barely opened their mouth on camera: add openings made
+            # from their own closed mouth so speech can still be shown.
+            crop, lips, jaw, nose = entries[closed_pick[1]]
+            closed = close_inner(lips)
+            crop = reshape_crop(crop, geometry, (lips, jaw, nose), closed, paint=False)
+            entries += _synthetic_openings(crop, geometry, closed, jaw, nose, model,
+                                           teeth_colour(crop, L.apply(geometry.canon_to_crop(), lips)))
+            report["synthetic_mouths"] = True
+        bank = _bank_from(entries, geometry, mask)
+        parts = _save_common(folder, model, bank, transforms[loop_idx.start:loop_idx.stop],
+                             tracks.points[loop_idx.start:loop_idx.stop])
+        write_manifest(folder, {
+            "name": name,
+            "kind": "footage",
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "consent": consent_record,
+            "source": {"file": footage.name, "duration_s": round(info.duration, 3),
+                       "width": info.width, "height": info.height, "fps": info.fps},
+            "fps": AVATAR_FPS,
+            "frame_size": [w - w % 2, h - h % 2],
+            "loop": {"frames": loop_len, "mode": "pingpong", "source_start_frame": start},
+            "renderer": "warp",
+            "bank_size": len(bank),
+            "quality": report,
+            "build_seconds": round(time.perf_counter() - started, 2),
+            "parts": parts,
+        })
+    return library.get(name)

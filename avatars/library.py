@@ -1,0 +1,146 @@
+"""The on-disk avatar library: one folder per avatar, written atomically.
+
+Layout of an avatar folder::
+
+    NAME/
+      avatar.json           versioned manifest (consent, source, quality, parts)
+      parts/base_loop.mp4   real (or synthetic) frames the video is built on
+      parts/base_tracks.npz per-frame landmarks and canonical transforms of the loop
+      parts/mouth_model.npz the person's lip poses and PCA
+      parts/mouth_bank.npz  mouth crops with landmarks, and the paste mask
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.errors import AvatarError, InternalError
+
+FORMAT_VERSION = 1
+MANIFEST = "avatar.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def default_home() -> Path:
+    """``$PODIUM_HOME`` or the user's data directory (XDG on Linux)."""
+    env = os.environ.get("PODIUM_HOME")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "podium"
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it is a safe avatar name, else raise AvatarError."""
+    if not _NAME.match(name or ""):
+        raise AvatarError(
+            f"invalid avatar name {name!r}: use 1-64 letters, digits, '-' or '_', starting "
+            "with a letter or digit (no paths)")
+    return name
+
+
+@dataclass(frozen=True)
+class AvatarRecord:
+    """A stored avatar: its folder and parsed manifest."""
+
+    name: str
+    path: Path
+    manifest: dict
+
+    def part(self, key: str) -> Path:
+        """Absolute path of a part named in the manifest's ``parts`` table."""
+        return self.path / self.manifest["parts"][key]
+
+
+class AvatarLibrary:
+    """Avatars stored under ``home/avatars``.
+
+    Parameters
+    ----------
+    home : Path, optional
+        Library root; defaults to :func:`default_home`.
+    """
+
+    def __init__(self, home: str | Path | None = None):
+        self.home = Path(home).expanduser() if home else default_home()
+        self.root = self.home / "avatars"
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir()
+                      if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
+
+    def exists(self, name: str) -> bool:
+        return (self.root / check_name(name) / MANIFEST).is_file()
+
+    def get(self, name: str) -> AvatarRecord:
+        check_name(name)
+        path = self.root / name
+        if not (path / MANIFEST).is_file():
+            known = ", ".join(self.names()) or "none yet"
+            raise AvatarError(f"unknown avatar '{name}' (known: {known}); create it with "
+                              "`podium avatar create`")
+        try:
+            manifest = json.loads((path / MANIFEST).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InternalError(f"avatar '{name}' has a corrupt manifest: {exc}") from exc
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise AvatarError(f"avatar '{name}' uses format {manifest.get('format_version')}, this "
+                              f"Podium reads format {FORMAT_VERSION}; re-create it")
+        return AvatarRecord(name, path, manifest)
+
+    def delete(self, name: str) -> None:
+        record = self.get(name)
+        # Rename first so a half-deleted folder never looks like an avatar.
+        trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=self.root))
+        os.replace(record.path, trash / name)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def staging(self, name: str) -> "_Staging":
+        """Context manager giving a temp folder that becomes the avatar on success.
+
+        Nothing is left in the library when the block raises.
+        """
+        check_name(name)
+        if self.exists(name):
+            raise AvatarError(f"an avatar named '{name}' already exists; pick another name or "
+                              f"`podium avatar delete {name}` first")
+        return _Staging(self, name)
+
+
+class _Staging:
+    def __init__(self, library: AvatarLibrary, name: str):
+        self.library, self.name = library, name
+        self.path: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.library.root.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".staging-{self.name}-", dir=self.library.root))
+        (self.path / "parts").mkdir()
+        return self.path
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.path is not None
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        final = self.library.root / self.name
+        if final.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise AvatarError(f"an avatar named '{self.name}' appeared while this one was created")
+        os.replace(self.path, final)
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    """Write ``avatar.json`` (the last file of a staged avatar)."""
+    manifest = {"format_version": FORMAT_VERSION, **manifest}
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+    os.replace(tmp, folder / MANIFEST)

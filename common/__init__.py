@@ -1,0 +1,25 @@
+"""Types shared by every Podium package: the error hierarchy and media helpers.
+
+``common`` imports nothing of ours, so ``speech`` and ``avatars`` may both use it
+without breaking the import direction of DESIGN.md.
+"""
+
+from common.errors import (
+    AvatarError,
+    FootageError,
+    InternalError,
+    PodiumError,
+    ScriptError,
+    UserInputError,
+    VoiceError,
+)
+
+__all__ = [
+    "AvatarError",
+    "FootageError",
+    "InternalError",
+    "PodiumError",
+    "ScriptError",
+    "UserInputError",
+    "VoiceError",
+]

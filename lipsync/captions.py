@@ -1,0 +1,312 @@
+"""Captions from an utterance's sentence and word timings, as SRT or WebVTT.
+
+One cue per sentence; a sentence too long for ``max_lines`` lines of
+``max_chars`` characters is cut into several cues at word boundaries, each
+timed by its own words, so captions follow the speech.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from common.errors import UserInputError
+from speech import Utterance
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One caption on screen.
+
+    Attributes
+    ----------
+    start, end : float
+        Seconds into the audio, ``0 <= start <= end <= duration``.
+    lines : tuple of str
+        Text lines, top to bottom, none empty.
+    """
+
+    start: float
+    end: float
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A piece of sentence text that is never cut: a word with its punctuation."""
+
+    text: str
+    space_before: bool
+    start: float
+    end: float
+
+
+def _sentence_units(text: str, words: Sequence, start: float, end: float) -> list[_Unit]:
+    """Cut ``text`` before each of ``words`` (found in order), keeping punctuation."""
+    cuts: list[tuple[int, float, float]] = []  # (offset, start, end)
+    cursor = 0
+    for w in words:
+        pos = text.find(w.text, cursor)
+        if pos < 0:
+            continue
+        cut = pos
+        # Cut at the space before the word, so an opening quote stays with it.
+        space = text.rfind(" ", cursor, pos)
+        if space >= 0 and cuts:
+            cut = space + 1
+        elif not cuts:
+            cut = 0
+        if cuts and cut == cuts[-1][0]:
+            # Same piece as the previous word (no space between): widen it.
+            o, s, _ = cuts[-1]
+            cuts[-1] = (o, s, w.end)
+        else:
+            cuts.append((cut, w.start, w.end))
+        cursor = pos + len(w.text)
+    if not cuts:
+        return [_Unit(" ".join(text.split()), False, start, end)] if text.strip() else []
+    units = []
+    for i, (offset, s, e) in enumerate(cuts):
+        stop = cuts[i + 1][0] if i + 1 < len(cuts) else len(text)
+        piece = text[offset:stop]
+        if not piece.strip():
+            continue
+        space_before = i > 0 and (piece[:1].isspace() or text[offset - 1 : offset].isspace())
+        units.append(_Unit(piece.strip(), space_before, s, e))
+    return units
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes on screen: CJK and other wide characters count 2,
+    so a line never holds more than ``max_chars`` characters either way."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _split_long(unit: _Unit, max_chars: int) -> list[_Unit]:
+    # A word wider than a line (a URL, a run of CJK text) is cut between
+    # characters, its time shared out by length.
+    if _width(unit.text) <= max_chars:
+        return [unit]
+    pieces: list[str] = []
+    current = ""
+    for ch in unit.text:
+        if current and _width(current + ch) > max_chars:
+            pieces.append(current)
+            current = ""
+        current += ch
+    pieces.append(current)
+    dur = unit.end - unit.start
+    out = []
+    done = 0
+    for i, piece in enumerate(pieces):
+        a = unit.start + dur * done / len(unit.text)
+        done += len(piece)
+        b = unit.start + dur * done / len(unit.text)
+        out.append(_Unit(piece, unit.space_before if i == 0 else False, a, b))
+    return out
+
+
+def _wrap(units: Sequence[_Unit], width: int) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for u in units:
+        if not line:
+            line = u.text
+        elif _width(line) + int(u.space_before) + _width(u.text) <= width:
+            line += (" " if u.space_before else "") + u.text
+        else:
+            lines.append(line)
+            line = u.text
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _balanced_lines(units: Sequence[_Unit], max_chars: int, max_lines: int) -> list[str] | None:
+    """Wrap into as few lines as possible (None if more than ``max_lines``),
+    then as narrow as possible so the lines come out about equally long."""
+    n_lines = len(_wrap(units, max_chars))
+    if n_lines > max_lines:
+        return None
+    longest = max(_width(u.text) for u in units)
+    for width in range(longest, max_chars + 1):
+        lines = _wrap(units, width)
+        if len(lines) <= n_lines:
+            return lines
+    return _wrap(units, max_chars)
+
+
+def _joined_len(units: Sequence[_Unit]) -> int:
+    return sum(_width(u.text) + int(u.space_before and k > 0) for k, u in enumerate(units))
+
+
+def _greedy(units: Sequence[_Unit], max_chars: int, max_lines: int, budget: int) -> list[tuple[int, int]]:
+    """Cut units into (start, stop) runs that wrap into max_lines lines and
+    hold at most ``budget`` characters (a single unit always fits)."""
+    runs = []
+    i = 0
+    while i < len(units):
+        j = i + 1
+        while (
+            j < len(units)
+            and _joined_len(units[i : j + 1]) <= budget
+            and len(_wrap(units[i : j + 1], max_chars)) <= max_lines
+        ):
+            j += 1
+        runs.append((i, j))
+        i = j
+    return runs
+
+
+def _chunk(units: Sequence[_Unit], max_chars: int, max_lines: int) -> list[tuple[int, int]]:
+    """Fewest cues for a sentence, with their lengths evened out so the last
+    cue is not a lone word."""
+    runs = _greedy(units, max_chars, max_lines, budget=max_chars * max_lines)
+    n = len(runs)
+    if n == 1:
+        return runs
+    total = _joined_len(units)
+    for budget in range(math.ceil(total / n), max_chars * max_lines + 1):
+        even = _greedy(units, max_chars, max_lines, budget)
+        if len(even) <= n:
+            return even
+    return runs
+
+
+def make_cues(utterance: Utterance, *, max_chars: int = 42, max_lines: int = 2) -> list[Cue]:
+    """Caption cues for an utterance.
+
+    Parameters
+    ----------
+    utterance : speech.Utterance
+        Synthesised speech with sentence and word timings.
+    max_chars : int, keyword-only
+        Longest line in screen columns (42 is the usual broadcast limit); a
+        wide CJK character takes two, any other character one.
+    max_lines : int, keyword-only
+        Most lines in one cue.
+
+    Returns
+    -------
+    list of Cue
+        In time order, non-overlapping, inside ``[0, utterance.duration]``.
+    """
+    if max_chars < 1 or max_lines < 1:
+        raise UserInputError(
+            f"caption limits max_chars={max_chars!r}, max_lines={max_lines!r} must both be "
+            "at least 1; the usual values are 42 and 2"
+        )
+    words = list(utterance.words)
+    cues: list[Cue] = []
+    wi = 0
+    eps = 1e-6
+    for sentence in utterance.sentences:
+        # Words are sorted and sentences do not overlap, so one pass suffices.
+        while wi < len(words) and words[wi].start < sentence.start - eps:
+            wi += 1
+        mine = []
+        while wi < len(words) and words[wi].start <= sentence.end + eps:
+            mine.append(words[wi])
+            wi += 1
+        units: list[_Unit] = []
+        for u in _sentence_units(sentence.text, mine, sentence.start, sentence.end):
+            units.extend(_split_long(u, max_chars))
+        if not units:
+            continue
+
+        for a, b in _chunk(units, max_chars, max_lines):
+            chunk = units[a:b]
+            lines = _balanced_lines(chunk, max_chars, max_lines) or [u.text for u in chunk]
+            start = sentence.start if a == 0 else chunk[0].start
+            end = sentence.end if b == len(units) else chunk[-1].end
+            cues.append(Cue(start, end, tuple(lines)))
+
+    # Clamp to the audio and make sure no cue starts before the last one ended.
+    out: list[Cue] = []
+    duration = utterance.duration
+    for cue in cues:
+        start = min(max(cue.start, out[-1].end if out else 0.0), duration)
+        end = min(max(cue.end, start), duration)
+        out.append(Cue(start, end, cue.lines))
+    return out
+
+
+def _timestamp(seconds: float, sep: str) -> str:
+    ms = max(0, int(round(seconds * 1000)))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def _write_atomic(path: str | os.PathLike, text: str) -> None:
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise UserInputError(
+            f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first"
+        )
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _clean_line(line: str) -> str:
+    # "-->" inside cue text would read as a timing line to some players.
+    return line.replace("-->", "->")
+
+
+def write_srt(cues: Iterable[Cue], path: str | os.PathLike) -> None:
+    """Write cues as a SubRip (.srt) file, UTF-8, times like ``00:00:01,234``.
+
+    Parameters
+    ----------
+    cues : iterable of Cue
+    path : str or PathLike
+        Written atomically (temporary file in the same folder, then renamed).
+    """
+    blocks = []
+    for n, cue in enumerate(cues, start=1):
+        blocks.append(
+            f"{n}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n"
+            + "\n".join(_clean_line(line) for line in cue.lines)
+            + "\n"
+        )
+    _write_atomic(path, "\n".join(blocks))
+
+
+def write_vtt(cues: Iterable[Cue], path: str | os.PathLike) -> None:
+    """Write cues as a WebVTT (.vtt) file, UTF-8, times like ``00:00:01.234``.
+
+    Parameters
+    ----------
+    cues : iterable of Cue
+    path : str or PathLike
+        Written atomically (temporary file in the same folder, then renamed).
+    """
+    def escape(line: str) -> str:
+        # WebVTT cue text is markup: & and < must be escaped.
+        return _clean_line(line).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    blocks = ["WEBVTT\n"]
+    for cue in cues:
+        blocks.append(
+            f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}\n"
+            + "\n".join(escape(line) for line in cue.lines)
+            + "\n"
+        )
+    _write_atomic(path, "\n".join(blocks))

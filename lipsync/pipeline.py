@@ -1,0 +1,161 @@
+"""Script to finished video: the render pipeline."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from avatars.library import AvatarRecord
+from common.errors import InternalError, UserInputError
+from common.media import VideoWriter
+from common.progress import Progress, silent
+from lipsync.captions import make_cues, write_srt, write_vtt
+from lipsync.coarticulation import MouthTrack, mouth_track
+from lipsync.compositing import Compositor
+from lipsync.loaded_avatar import LoadedAvatar, load_avatar
+from lipsync.warp_renderer import WarpRenderer
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Per-call options; ``None`` means the default.
+
+    Attributes
+    ----------
+    voice : str
+        Voice id (``podium voices``).
+    rate_wpm : int, optional
+        Speaking rate, words per minute.
+    size : tuple[int, int], optional
+        Output (width, height); default: the avatar's own size.
+    crf : int
+        x264 quality, lower is better.
+    preset : str
+        x264 speed preset.
+    """
+
+    voice: str = "en-us"
+    rate_wpm: int | None = None
+    size: tuple[int, int] | None = None
+    crf: int = 20
+    preset: str = "veryfast"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render wrote. Durations in seconds."""
+
+    video: Path
+    srt: Path
+    vtt: Path
+    frames: int
+    duration: float
+    track: MouthTrack
+
+
+def check_output_path(out: str | Path) -> Path:
+    """Validate the requested output file before any work is done."""
+    out = Path(out)
+    if out.suffix.lower() != ".mp4":
+        raise UserInputError(f"output must be an .mp4 file, got '{out}'")
+    if not out.parent.exists():
+        raise UserInputError(f"output folder '{out.parent}' does not exist; create it first")
+    if out.is_dir():
+        raise UserInputError(f"'{out}' is a folder; give a file name ending in .mp4")
+    return out
+
+
+def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter,
+                  *, size: tuple[int, int] | None = None, progress: Progress = silent) -> int:
+    """Render every frame of ``track`` onto the avatar's base loop and stream it to ``writer``.
+
+    Returns
+    -------
+    frames : int
+        Number of frames written.
+    """
+    renderer = WarpRenderer(avatar.bank)
+    compositor = Compositor(avatar.bank.geometry, avatar.bank.mask)
+    lips = avatar.model.lips(track.openness, track.spread)
+    n = len(lips)
+    for k in range(n):
+        j = avatar.loop_index(k)
+        crop = renderer.render(lips[k])
+        frame = compositor.paste(avatar.frames[j], crop, avatar.frame_to_canon[j])
+        if size is not None and (frame.shape[1], frame.shape[0]) != size:
+            frame = _fit(frame, size)
+        writer.write(frame)
+        progress("rendering video", k + 1, n)
+    return n
+
+
+def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Scale to cover ``size`` and centre-crop (no letterbox bars)."""
+    w, h = size
+    fh, fw = frame.shape[:2]
+    s = max(w / fw, h / fh)
+    scaled = cv2.resize(frame, (max(w, round(fw * s)), max(h, round(fh * s))),
+                        interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    y0 = (scaled.shape[0] - h) // 2
+    x0 = (scaled.shape[1] - w) // 2
+    return scaled[y0:y0 + h, x0:x0 + w]
+
+
+def render_utterance(record: AvatarRecord, utterance, out: str | Path, *,
+                     options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
+    """Render a synthesized (or aligned) utterance with an avatar.
+
+    Steps: 1. load the avatar; 2. phones -> per-frame mouth targets; 3. frames
+    streamed into H.264 with the audio as AAC; 4. captions. The MP4, SRT and VTT
+    appear only when everything succeeded; a failure leaves none of them.
+    """
+    out = check_output_path(out)
+    # 1. avatar
+    avatar = load_avatar(record)
+    # 2. mouth trajectory
+    track = mouth_track(utterance.phonemes, utterance.duration, fps=avatar.fps)
+    size = options.size or avatar.size
+    size = (size[0] - size[0] % 2, size[1] - size[1] % 2)
+    srt, vtt = out.with_suffix(".srt"), out.with_suffix(".vtt")
+    fd, wav = tempfile.mkstemp(prefix=".podium-", suffix=".wav", dir=out.parent)
+    os.close(fd)
+    try:
+        utterance.write_wav(wav)
+        # 3. frames -> encoder (the temp MP4 is renamed into place only on success)
+        writer = VideoWriter(out, size=size, fps=avatar.fps, audio=wav, crf=options.crf,
+                             preset=options.preset)
+        try:
+            frames = render_frames(avatar, track, writer, size=size, progress=progress)
+        except BaseException:
+            writer.abort()
+            raise
+        # 4. captions first, so a caption failure never leaves a video without them
+        cues = make_cues(utterance)
+        write_srt(cues, srt)
+        write_vtt(cues, vtt)
+        try:
+            writer.close()
+        except InternalError:
+            srt.unlink(missing_ok=True)
+            vtt.unlink(missing_ok=True)
+            raise
+    finally:
+        Path(wav).unlink(missing_ok=True)
+    return RenderResult(out, srt, vtt, frames, utterance.duration, track)
+
+
+def render_script(record: AvatarRecord, script: str, out: str | Path, *,
+                  options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
+    """Synthesize ``script`` with the chosen voice and render it with the avatar."""
+    import speech
+
+    check_output_path(out)
+    progress("synthesizing speech", 0, 1)
+    utterance = speech.synthesize(script, voice=options.voice, rate_wpm=options.rate_wpm)
+    progress("synthesizing speech", 1, 1)
+    return render_utterance(record, utterance, out, options=options, progress=progress)

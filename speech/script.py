@@ -1,0 +1,266 @@
+"""Parse a script into sentences to speak and silences to insert.
+
+Markup: ``[pause 1.5s]`` or ``[pause 500ms]`` inserts exactly that much
+silence (at most :data:`MAX_PAUSE_S`). Besides that, a sentence end gives
+:data:`SENTENCE_PAUSE_S` of silence and a blank line :data:`PARAGRAPH_PAUSE_S`.
+Where pauses meet, an explicit ``[pause]`` replaces the natural ones, so the
+silence is what the author wrote; several explicit pauses add up.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Union
+
+from common.errors import ScriptError
+
+SENTENCE_PAUSE_S = 0.35
+PARAGRAPH_PAUSE_S = 0.8
+MAX_PAUSE_S = 10.0
+
+_MARKUP_EXAMPLE = "write it like [pause 1.5s] or [pause 500ms]"
+
+
+@dataclass(frozen=True)
+class TextSegment:
+    """Text to synthesise in one go.
+
+    Attributes
+    ----------
+    text : str
+        One sentence, or the part of one between two ``[pause]`` markups;
+        whitespace collapsed to single spaces.
+    ends_sentence : bool
+        False when a ``[pause]`` cut the sentence and the next TextSegment
+        continues it.
+    """
+
+    text: str
+    ends_sentence: bool = True
+
+
+@dataclass(frozen=True)
+class PauseSegment:
+    """Silence between texts.
+
+    Attributes
+    ----------
+    seconds : float
+        Length of the silence, 0 < seconds.
+    """
+
+    seconds: float
+
+
+Segment = Union[TextSegment, PauseSegment]
+
+# "[pause" starts markup; anything up to "]" on the same line is its argument.
+_PAUSE_START = re.compile(r"\[\s*pause\b", re.IGNORECASE)
+_PAUSE_VALUE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)\s*$", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+_CLOSERS = "\"'”’»)]}」』）】"
+# Latin-style ends need whitespace after them ("3.5" and "e.g.x" are not ends);
+# CJK full stops need nothing after them because those scripts use no spaces.
+_SENTENCE_END = re.compile(
+    rf"(?:[.!?…]+[{re.escape(_CLOSERS)}]*(?=\s|$))|(?:[。！？｡]+[{re.escape(_CLOSERS)}]*)"
+)
+# A "." after these is usually not a sentence end.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof sr jr st vs mt no nr fig approx dept est "
+    "hr fr herr frau sra sr srta mme mlle m".split()
+)
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _is_speakable(text: str) -> bool:
+    return any(not (c.isspace() or unicodedata.category(c).startswith("P")) for c in text)
+
+
+def _is_abbreviation(before: str) -> bool:
+    word = before.split()[-1] if before.split() else ""
+    word = word.lstrip(_CLOSERS + "([{\"'“‘«").rstrip(".")
+    if not word:
+        return False
+    if "." in word:  # "e.g", "z.B", "U.S"
+        return True
+    if len(word) == 1 and word.isalpha():  # an initial: "J. Smith"
+        return True
+    return word.lower() in _ABBREVIATIONS
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split one paragraph into sentences.
+
+    Parameters
+    ----------
+    paragraph : str
+        Text without markup or blank lines.
+
+    Returns
+    -------
+    list of str
+        Sentences with whitespace collapsed; the last one may lack an end mark.
+    """
+    out = []
+    start = 0
+    for m in _SENTENCE_END.finditer(paragraph):
+        mark = m.group(0)
+        if mark.startswith(".") and not mark.startswith("..."):
+            if _is_abbreviation(paragraph[start : m.start()]):
+                continue
+            following = paragraph[m.end() :].lstrip()
+            # "co. ltd" or "approx. ten": a lower-case word does not start a sentence.
+            if following[:1].islower():
+                continue
+        out.append(paragraph[start : m.end()])
+        start = m.end()
+    out.append(paragraph[start:])
+    return [" ".join(s.split()) for s in out if s.split()]
+
+
+def _parse_pause(text: str, start: int) -> tuple[float, int]:
+    """Parse the ``[pause ...]`` starting at ``start``; return (seconds, end offset)."""
+    line, col = _line_col(text, start)
+    close = text.find("]", start)
+    newline = text.find("\n", start)
+    if close < 0 or (0 <= newline < close):
+        snippet = text[start : newline if newline >= 0 else len(text)].strip()
+        raise ScriptError(
+            f"unclosed pause markup {snippet!r} at line {line}, column {col}; "
+            f"{_MARKUP_EXAMPLE}"
+        )
+    markup = text[start : close + 1]
+    arg = text[_PAUSE_START.match(text, start).end() : close]
+    m = _PAUSE_VALUE.match(arg)
+    if m is None:
+        raise ScriptError(
+            f"bad pause markup {markup!r} at line {line}, column {col}; "
+            f"give the length in seconds or milliseconds: {_MARKUP_EXAMPLE}"
+        )
+    value = float(m.group(1))
+    seconds = value / 1000.0 if m.group(2).lower() == "ms" else value
+    if seconds > MAX_PAUSE_S:
+        raise ScriptError(
+            f"pause markup {markup!r} at line {line}, column {col} is too long; "
+            f"the longest pause is {MAX_PAUSE_S:g} s; for more, write several in a row, "
+            f"like [pause {MAX_PAUSE_S:g}s] [pause 5s]"
+        )
+    return seconds, close + 1
+
+
+def parse_script(text: str) -> tuple[Segment, ...]:
+    """Turn script text into texts to speak and silences between them.
+
+    Parameters
+    ----------
+    text : str
+        The script: plain text in any language espeak-ng speaks, with optional
+        ``[pause 1.5s]`` / ``[pause 500ms]`` markup. A blank line separates
+        paragraphs.
+
+    Returns
+    -------
+    tuple of Segment
+        :class:`TextSegment` and :class:`PauseSegment` in speaking order, at
+        least one TextSegment, never two PauseSegments in a row. Natural pauses
+        at the very start or end are dropped; explicit ones are kept.
+
+    Raises
+    ------
+    ScriptError
+        The script has nothing to speak, or has bad ``[pause]`` markup (the
+        message gives line and column).
+    """
+    if not isinstance(text, str):
+        raise ScriptError(f"the script must be text, got {type(text).__name__}")
+    # Raw items: ("text", str, ends_sentence) | ("natural", s) | ("explicit", s)
+    items: list[tuple] = []
+
+    def add_text(chunk: str, closed_by_markup: bool) -> None:
+        paragraphs = _PARAGRAPH.split(chunk)
+        for pi, para in enumerate(paragraphs):
+            if pi > 0:
+                items.append(("natural", PARAGRAPH_PAUSE_S))
+            sentences = split_sentences(para)
+            for si, sentence in enumerate(sentences):
+                if si > 0:
+                    items.append(("natural", SENTENCE_PAUSE_S))
+                last_of_chunk = pi == len(paragraphs) - 1 and si == len(sentences) - 1
+                # Text cut by [pause] ends its sentence only if it has an end
+                # mark; otherwise the text after the pause continues it.
+                ends = not (last_of_chunk and closed_by_markup) or bool(
+                    _SENTENCE_END.search(sentence[-3:] + " ")
+                )
+                items.append(("text", sentence, ends))
+
+    pos = 0
+    for m in _PAUSE_START.finditer(text):
+        if m.start() < pos:
+            continue
+        add_text(text[pos : m.start()], closed_by_markup=True)
+        seconds, pos = _parse_pause(text, m.start())
+        items.append(("explicit", seconds))
+    add_text(text[pos:], closed_by_markup=False)
+
+    # Drop text with nothing to say ("...", "—"); its sentence end still counts.
+    cleaned: list[tuple] = []
+    for item in items:
+        if item[0] == "text" and not _is_speakable(item[1]):
+            if item[2]:
+                for j in range(len(cleaned) - 1, -1, -1):
+                    if cleaned[j][0] == "text":
+                        cleaned[j] = ("text", cleaned[j][1], True)
+                        break
+            continue
+        cleaned.append(item)
+
+    if not any(item[0] == "text" for item in cleaned):
+        raise ScriptError(
+            "the script is empty; write some text to speak "
+            "([pause] markup alone makes no speech)"
+        )
+
+    segments: list[Segment] = []
+    run: list[tuple] = []
+
+    def flush_pauses(at_edge: bool) -> None:
+        explicit = [s for kind, s in run if kind == "explicit"]
+        if explicit:
+            seconds = sum(explicit)
+        elif at_edge:
+            seconds = 0.0
+        else:
+            seconds = max((s for _, s in run), default=0.0)
+        if seconds > 0:
+            segments.append(PauseSegment(seconds))
+        run.clear()
+
+    for item in cleaned:
+        if item[0] == "text":
+            if run:
+                flush_pauses(at_edge=not segments)
+            prev = segments[-1] if segments else None
+            if isinstance(prev, TextSegment) and prev.ends_sentence:
+                # Two sentences with no pause item between them cannot happen,
+                # but keep the sentence gap if it ever does.
+                segments.append(PauseSegment(SENTENCE_PAUSE_S))
+            elif isinstance(prev, TextSegment):
+                segments[-1] = TextSegment(prev.text + " " + item[1], item[2])
+                continue
+            segments.append(TextSegment(item[1], item[2]))
+        else:
+            run.append(item[:2])
+    if run:
+        flush_pauses(at_edge=True)
+    last = max(i for i, s in enumerate(segments) if isinstance(s, TextSegment))
+    if not segments[last].ends_sentence:
+        segments[last] = TextSegment(segments[last].text, True)
+    return tuple(segments)

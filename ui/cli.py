@@ -1,0 +1,232 @@
+"""The ``podium`` command line: parse, call, show progress. No logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from common.errors import PodiumError, UserInputError
+
+EXIT_USER = 2
+EXIT_INTERNAL = 1
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, then exit 2 (argparse prints usage too)
+        print(f"{self.prog}: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_USER)
+
+
+def _library(args):
+    from avatars import AvatarLibrary
+
+    return AvatarLibrary(args.home)
+
+
+def _progress():
+    from ui.progress_bar import TerminalProgress
+
+    return TerminalProgress()
+
+
+def cmd_avatar_create(args) -> int:
+    from avatars import create_from_footage, create_from_photo
+
+    lib = _library(args)
+    bar = _progress()
+    if args.footage:
+        record = create_from_footage(lib, args.name, args.footage, consent=args.consent, progress=bar)
+    else:
+        record = create_from_photo(lib, args.name, args.photo, consent=args.consent, progress=bar)
+    bar.close()
+    m = record.manifest
+    print(f"created avatar '{record.name}' ({m['kind']}, {m['frame_size'][0]}x{m['frame_size'][1]}, "
+          f"{m['bank_size']} mouth shapes) in {record.path}")
+    return 0
+
+
+def cmd_avatar_list(args) -> int:
+    lib = _library(args)
+    names = lib.names()
+    if not names:
+        print(f"no avatars yet in {lib.root}; create one with `podium avatar create`")
+        return 0
+    for name in names:
+        m = lib.get(name).manifest
+        print(f"{name:<24} {m['kind']:<8} {m['frame_size'][0]}x{m['frame_size'][1]}  "
+              f"consent: {m['consent']['name']}")
+    return 0
+
+
+def cmd_avatar_show(args) -> int:
+    import json
+
+    record = _library(args).get(args.name)
+    print(json.dumps({"path": str(record.path), **record.manifest}, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_avatar_delete(args) -> int:
+    _library(args).delete(args.name)
+    print(f"deleted avatar '{args.name}'")
+    return 0
+
+
+def cmd_voices(args) -> int:
+    import speech
+
+    voices = speech.list_voices(language=args.language)
+    if not voices:
+        raise UserInputError(f"no voice speaks '{args.language}'; run `podium voices` to list them all")
+    for v in voices:
+        print(f"{v.id:<16} {', '.join(v.languages):<24} {v.name}")
+    return 0
+
+
+def _read_script(args) -> str:
+    if args.script:
+        path = Path(args.script)
+        if not path.is_file():
+            raise UserInputError(f"script file not found: '{path}'")
+        try:
+            return path.read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UserInputError(f"script '{path}' is not UTF-8 text; save it as UTF-8") from exc
+    return args.text
+
+
+def _size(text: str | None):
+    if not text:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UserInputError(f"--size must look like 1280x720, got '{text}'") from None
+    if not (64 <= w <= 3840 and 64 <= h <= 2160):
+        raise UserInputError(f"--size {text} is out of range (64x64 to 3840x2160)")
+    return w, h
+
+
+def cmd_say(args) -> int:
+    import speech
+    from lipsync import RenderOptions, render_script
+    from lipsync.pipeline import check_output_path
+
+    record = _library(args).get(args.avatar)
+    script = _read_script(args)
+    check_output_path(args.out)
+    speech.resolve_voice(args.voice)
+    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size))
+    bar = _progress()
+    result = render_script(record, script, args.out, options=options, progress=bar)
+    bar.close()
+    print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
+          f"with captions {result.srt.name} and {result.vtt.name}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from avatars import create_from_photo
+    from lipsync import RenderOptions, render_script
+
+    lib = _library(args)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    portrait = SAMPLES / "portrait.jpg"
+    if not lib.exists("demo"):
+        print(f"creating the demo avatar from {portrait.name}...")
+        bar = _progress()
+        create_from_photo(lib, "demo", portrait, consent="Eileen Collins (NASA public-domain portrait)",
+                          progress=bar)
+        bar.close()
+    script = (SAMPLES / "demo_script.txt").read_text("utf-8")
+    bar = _progress()
+    result = render_script(lib.get("demo"), script, out, options=RenderOptions(), progress=bar)
+    bar.close()
+    print(f"wrote {result.video} ({result.duration:.1f} s) with captions {result.srt.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    home = argparse.ArgumentParser(add_help=False)
+    home.add_argument("--home", default=argparse.SUPPRESS,
+                      help="avatar library folder (default: $PODIUM_HOME or ~/.local/share/podium)")
+    p = _Parser(prog="podium", description="Talking-presenter videos from a clip or a photo.",
+                parents=[home])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    avatar = sub.add_parser("avatar", help="create, list, show and delete avatars", parents=[home])
+    asub = avatar.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    create = asub.add_parser("create", help="make an avatar from footage or a photo", parents=[home])
+    create.add_argument("name")
+    src = create.add_mutually_exclusive_group(required=True)
+    src.add_argument("--footage", metavar="VIDEO", help="3 s - 10 min of the presenter talking")
+    src.add_argument("--photo", metavar="IMAGE", help="one front-facing portrait")
+    create.add_argument("--consent", metavar="FULL_NAME",
+                        help="name of the person shown, who agreed to become an avatar (required)")
+    create.set_defaults(func=cmd_avatar_create)
+    asub.add_parser("list", help="list avatars", parents=[home]).set_defaults(func=cmd_avatar_list)
+    show = asub.add_parser("show", help="print an avatar's manifest", parents=[home])
+    show.add_argument("name")
+    show.set_defaults(func=cmd_avatar_show)
+    delete = asub.add_parser("delete", help="delete an avatar", parents=[home])
+    delete.add_argument("name")
+    delete.set_defaults(func=cmd_avatar_delete)
+
+    voices = sub.add_parser("voices", help="list the voices", parents=[home])
+    voices.add_argument("--language", help="only voices for this language code, e.g. en or de")
+    voices.set_defaults(func=cmd_voices)
+
+    say = sub.add_parser("say", help="render a script with an avatar", parents=[home])
+    say.add_argument("--avatar", required=True)
+    text = say.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text", help="the script as text")
+    text.add_argument("--script", metavar="FILE", help="a UTF-8 script file")
+    say.add_argument("--voice", default="en-us", help="voice id (see `podium voices`); default en-us")
+    say.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
+    say.add_argument("--size", metavar="WxH", help="output size, e.g. 1280x720 (default: the avatar's)")
+    say.add_argument("--out", required=True, metavar="FILE.mp4")
+    say.set_defaults(func=cmd_say)
+
+    demo = sub.add_parser("demo", help="build the demo avatar and render the sample script",
+                          parents=[home])
+    demo.add_argument("--out", default="out/demo.mp4", metavar="FILE.mp4")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    # MediaPipe/TFLite print start-up chatter on stderr; it is not for users.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    if not hasattr(args, "home"):
+        args.home = None
+    try:
+        return args.func(args)
+    except UserInputError as exc:
+        print(f"podium: error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except PodiumError as exc:
+        print(f"podium: failed: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        print("podium: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
+        if os.environ.get("PODIUM_DEBUG"):
+            raise
+        print(f"podium: internal error: {type(exc).__name__}: {exc} "
+              "(set PODIUM_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry() -> None:
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -74,28 +74,31 @@ def landmark_sets(canon_points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 def build_mask(geometry: CropGeometry, canon_points: np.ndarray) -> np.ndarray:
     """Feathered paste mask for a typical face, float32 (h, w) in [0, 1].
 
-    The region runs from just under the nose across the cheeks to a little below
-    the chin, so an opening jaw stays inside it; it is shrunk at the sides so its
-    edge falls on cheek skin, where colour matching hides it.
+    Two regions at full strength: the lips enlarged well beyond their rest size
+    (so a broad smile in the base frame is covered too), and the lower face from
+    just under the nose to a little below the chin (so an opening jaw stays inside).
+    The edge falls on cheek skin, where colour matching hides it.
     """
     w, h = geometry.size
     c2p = geometry.canon_to_crop()
     lips, jaw, nose = landmark_sets(canon_points)
-    centre = lips.mean(0)
-    jaw_in = centre + (jaw - centre) * np.array([0.82, 1.0])
-    jaw_in[6:15, 1] += 0.06  # below the chin, so a dropped jaw is inside the mask
-    top_y = nose[:, 1].max() + 0.04
+    outer = lips[:20]
+    centre = outer.mean(0)
+    lips_big = centre + (outer - centre) * np.array([1.45, 2.2])
+    jaw_in = centre + (jaw - centre) * np.array([0.8, 1.0])
+    jaw_in[6:15, 1] += 0.05  # below the chin, so a dropped jaw is inside the mask
+    top_y = nose[:, 1].max() + 0.02
     left, right = jaw_in[:, 0].min(), jaw_in[:, 0].max()
-    poly = np.vstack([[[left, top_y], [right, top_y]], jaw_in[jaw_in[:, 1] > top_y][::-1]])
-    poly = apply(c2p, poly)
-    mask = np.zeros((h, w), np.float32)
-    cv2.fillPoly(mask, [np.round(poly * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
+    face = np.vstack([[[left, top_y], [right, top_y]], jaw_in[jaw_in[:, 1] > top_y][::-1]])
+    core = np.zeros((h, w), np.float32)
     sigma = FEATHER * geometry.px_per_unit
-    # Erode first so the feathered edge ends inside the polygon, not beyond it.
-    k = max(int(sigma * 1.5), 1)
-    mask = cv2.erode(mask, np.ones((2 * k + 1, 2 * k + 1), np.uint8))
-    mask = cv2.GaussianBlur(mask, (0, 0), sigma)
-    return np.clip(mask, 0.0, 1.0)
+    k = max(int(sigma), 1)
+    cv2.fillPoly(core, [np.round(apply(c2p, face) * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
+    # Pull the face polygon's edge in so that its feather ends on the face, not beyond it.
+    core = cv2.erode(core, np.ones((2 * k + 1, 2 * k + 1), np.uint8))
+    cv2.fillPoly(core, [np.round(apply(c2p, lips_big) * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
+    mask = cv2.GaussianBlur(core, (0, 0), sigma)
+    return np.clip(np.maximum(mask * 1.25, core * (mask > 0.5)), 0.0, 1.0).astype(np.float32)
 
 
 #: Per-lip-point offset (canonical units) that opens a mouth for triangulation.

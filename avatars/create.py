@@ -13,7 +13,7 @@ from avatars import landmarks as L
 from avatars.bank import MouthBank, build_mask, extract_crop, landmark_sets, reshape_crop
 from avatars.library import AvatarLibrary, AvatarRecord, write_manifest
 from avatars.mouth import CropGeometry, MouthModel, close_inner
-from avatars.mouth_synth import teeth_colour
+from avatars.mouth_synth import refine_inner_lips, teeth_colour
 from avatars.quality import FootageLimits, check_probe, check_tracks
 from avatars.tracking import track
 from common.errors import FootageError, UserInputError
@@ -155,29 +155,33 @@ def create_from_footage(library: AvatarLibrary, name: str, footage: str | Path, 
             transforms[i] = L.canonical_transform(tracks.points[i])
             canon[i] = L.apply(transforms[i], tracks.points[i])
         lips_all, jaw_all, nose_all = landmark_sets(canon)
-        model = MouthModel.fit(lips_all[idx])
         geometry = _geometry(report["inter_ocular_px"])
         bank_idx = set(idx[_select_bank(lips_all[idx], MAX_BANK)].tolist())
         loop_len = int(min(LOOP_SECONDS * AVATAR_FPS, len(idx)))
         start = _steady_window(transforms, present, loop_len)
         loop_idx = range(start, start + loop_len)
         w, h = tracks.frame_size
-        entries, closed_pick = [], None
-        neutral_ap = L.lip_features(model.neutral)[0]
+        entries = []
+        c2p = geometry.canon_to_crop()
+        p2c = L.invert_similarity(c2p)
         with VideoWriter(folder / "parts" / "base_loop.mp4", size=(w - w % 2, h - h % 2),
                          fps=AVATAR_FPS, crf=14) as writer:
             for i, frame in enumerate(read_frames(footage, fps=AVATAR_FPS, max_side=MAX_SIDE)):
                 if i in bank_idx:
                     crop = extract_crop(frame, transforms[i], geometry)
-                    entries.append((crop, lips_all[i], jaw_all[i], nose_all[i]))
-                    ap = L.lip_features(lips_all[i])[0]
-                    if closed_pick is None or abs(ap - neutral_ap) < closed_pick[0]:
-                        closed_pick = (abs(ap - neutral_ap), len(entries) - 1)
+                    # Face Mesh puts inner-lip points on the teeth of a smile; move them
+                    # to the visible lip edge so "closed" really means no teeth showing.
+                    lips = L.apply(p2c, refine_inner_lips(crop, L.apply(c2p, lips_all[i])))
+                    entries.append((crop, lips, jaw_all[i], nose_all[i]))
                 if i in loop_idx:
                     writer.write(np.ascontiguousarray(frame[: h - h % 2, : w - w % 2]))
                 progress("building mouth bank", i + 1, len(present))
         mask = build_mask(geometry, np.nanmedian(canon[idx], axis=0))
-        open_seen = np.quantile(L.lip_features(lips_all[idx])[:, 0], 0.95)
+        bank_lips = np.stack([e[1] for e in entries])
+        model = MouthModel.fit(bank_lips)
+        apertures = L.lip_features(bank_lips)[:, 0]
+        closed_pick = (None, int(np.argmin(np.abs(apertures - L.lip_features(model.neutral)[0]))))
+        open_seen = np.quantile(apertures, 0.95)
         if open_seen < 0.6 * model.open_aperture or open_seen < 0.12:
             # The person barely opened their mouth on camera: add openings made
             # from their own closed mouth so speech can still be shown.

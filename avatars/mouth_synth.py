@@ -13,7 +13,7 @@ import numpy as np
 from avatars.landmarks import LIPS_OUTER
 
 _N_OUT = len(LIPS_OUTER)
-DEFAULT_TEETH = (226, 220, 208)
+DEFAULT_TEETH = (206, 198, 186)
 CAVITY = np.array([62, 24, 30], np.float32)
 
 
@@ -59,8 +59,10 @@ def paint_inner_mouth(crop: np.ndarray, lips_px: np.ndarray, px_per_unit: float,
     r = np.sqrt(((xs - cx) / half_w) ** 2 + ((ys - cy) / max(gap / 2, 1.0)) ** 2)
     cavity *= (0.45 + 0.55 * np.clip(r, 0, 1))[..., None]
     teeth = np.array(teeth_rgb or DEFAULT_TEETH, np.float32)
-    tooth_h = min(0.085 * px_per_unit, gap * 0.42)
-    lower_h = min(0.05 * px_per_unit, max(gap - tooth_h - 0.04 * px_per_unit, 0) * 0.5)
+    # Upper teeth show a little in a small opening and at most ~0.09 IOD; lower
+    # teeth only once the jaw has dropped well past the upper ones.
+    tooth_h = min(0.09 * px_per_unit, gap * 0.38)
+    lower_h = min(0.05 * px_per_unit, max(gap - tooth_h - 0.08 * px_per_unit, 0) * 0.4)
     span = np.ptp(inner[:, 0])
     x_lo, x_hi = inner[:, 0].min() + 0.16 * span, inner[:, 0].max() - 0.16 * span
     teeth_mask = np.zeros((h, w), np.float32)
@@ -76,7 +78,10 @@ def paint_inner_mouth(crop: np.ndarray, lips_px: np.ndarray, px_per_unit: float,
                      lineType=cv2.LINE_AA, shift=2)
     teeth_mask = cv2.GaussianBlur(teeth_mask, (0, 0), max(0.012 * px_per_unit, 0.6))
     # Teeth are shaded: brighter in the middle, darker towards the corners and their tips.
-    shade = 1.0 - 0.35 * np.clip(np.abs(xs - cx) / (span / 2 + 1e-6), 0, 1) ** 2
+    shade = 1.0 - 0.45 * np.clip(np.abs(xs - cx) / (span / 2 + 1e-6), 0, 1) ** 2
+    # The upper lip shades the top of the teeth.
+    top = np.interp(xs, upper[:, 0], upper[:, 1])
+    shade *= 0.78 + 0.22 * np.clip((ys - top) / max(tooth_h, 1.0), 0, 1)
     # Faint gaps between teeth, spaced about one incisor width apart.
     pitch = max(0.075 * px_per_unit, 3.0)
     gaps = np.abs(((xs - cx) / pitch + 0.5) % 1.0 - 0.5)

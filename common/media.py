@@ -16,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from common.errors import FootageError, InternalError
+from common.files import default_mode
 
 PROBE_TIMEOUT_S = 20.0
 
@@ -191,14 +192,6 @@ def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> None:
         raise InternalError("ffmpeg failed: " + " | ".join(tail))
 
 
-def _umask() -> int:
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 class VideoWriter:
     """Stream RGB frames into an H.264 (yuv420p) MP4, optionally muxing an audio file.
 
@@ -271,7 +264,7 @@ class VideoWriter:
         if self._proc.wait() != 0:
             self._tmp.unlink(missing_ok=True)
             raise InternalError("video encoding failed: " + err.strip()[-300:])
-        os.chmod(self._tmp, 0o666 & ~_umask())
+        os.chmod(self._tmp, default_mode())
         os.replace(self._tmp, self.path)
         return self.path
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from common.files import atomic_path
 from common.errors import UserInputError
 from speech import Utterance
 
@@ -250,19 +251,9 @@ def _write_atomic(path: str | os.PathLike, text: str) -> None:
         raise UserInputError(
             f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist; create it first"
         )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _clean_line(line: str) -> str:

@@ -25,7 +25,7 @@ RATE = 400
 class CoarticulationConfig:
     """Timing constants, seconds unless noted."""
 
-    decay: float = 0.045  # dominance half-width around a phone's centre
+    decay: float = 0.035  # dominance half-width around a phone's centre
     anticipation: float = 0.12  # extra lead of rounding before a rounded sound
     rest_margin: float = 0.10  # after this far into a silence the mouth is at rest
     min_rest_gap: float = 0.18  # silences at least this long rest fully
@@ -118,7 +118,7 @@ def mouth_track(phones: Sequence, duration: float, *, fps: float,
     for vis, a, b in segs:
         if vis.openness > 0.3 and vis is not SILENCE:
             sel = (t >= a) & (t < b)
-            openness[sel] *= np.clip(0.65 + (b - a) / 0.12 * 0.35, 0.65, 1.0)
+            openness[sel] *= np.clip(0.8 + (b - a) / 0.12 * 0.2, 0.8, 1.0)
     # Per-frame box average: what a camera with a 1/fps shutter would see.
     frame_of = np.minimum((t * fps).astype(int), n_frames - 1)
     counts = np.bincount(frame_of, minlength=n_frames)

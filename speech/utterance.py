@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.files import atomic_path
 from common.errors import InternalError, UserInputError
 
 
@@ -136,14 +137,5 @@ class Utterance:
                 f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist; "
                 "create it first"
             )
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                soundfile.write(fh, self.audio, self.sample_rate, subtype="PCM_16", format="WAV")
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        with atomic_path(path) as tmp:
+            soundfile.write(str(tmp), self.audio, self.sample_rate, subtype="PCM_16", format="WAV")

@@ -198,11 +198,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _hide_native_logs() -> None:
+    """Send what native libraries write to fd 2 (MediaPipe/TFLite start-up notes) to
+    /dev/null, while Python's ``sys.stderr`` keeps writing to the real terminal."""
+    if os.environ.get("PODIUM_DEBUG"):
+        return
+    try:
+        real = os.dup(2)
+        sys.stderr.flush()
+        sys.stderr = os.fdopen(real, "w", buffering=1, encoding="utf-8", errors="replace")
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+    except OSError:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    # MediaPipe/TFLite print start-up chatter on stderr; it is not for users.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    _hide_native_logs()
     if not hasattr(args, "home"):
         args.home = None
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import zipfile
+
 import numpy as np
 
 from avatars.bank import MouthBank
@@ -64,7 +66,7 @@ def load_avatar(record: AvatarRecord) -> LoadedAvatar:
             transforms = d["frame_to_canon"].astype(np.float64)
         model = MouthModel.load(record.part("mouth_model"))
         bank = MouthBank.load(record.part("mouth_bank"))
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise InternalError(f"avatar '{record.name}' is damaged ({exc}); re-create it") from exc
     n = min(len(frames), len(transforms))
     if n == 0:

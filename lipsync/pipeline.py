@@ -106,6 +106,23 @@ def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return scaled[y0:y0 + h, x0:x0 + w]
 
 
+def pad_utterance(utterance, *, before: float = 0.3, after: float = 0.45):
+    """The utterance with silence added around it (seconds), timings shifted.
+
+    A video that starts mid-word looks cut off; a short rest with the mouth
+    closed at both ends reads as a deliberate start and finish.
+    """
+    from dataclasses import replace
+
+    sr = utterance.sample_rate
+    audio = np.concatenate([np.zeros(int(before * sr), np.float32), utterance.audio,
+                            np.zeros(int(after * sr), np.float32)])
+    shift = int(before * sr) / sr
+    move = lambda items: tuple(replace(x, start=x.start + shift, end=x.end + shift) for x in items)
+    return replace(utterance, audio=audio, phonemes=move(utterance.phonemes),
+                   words=move(utterance.words), sentences=move(utterance.sentences))
+
+
 def render_utterance(record: AvatarRecord, utterance, out: str | Path, *,
                      options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
     """Render a synthesized (or aligned) utterance with an avatar.
@@ -156,6 +173,6 @@ def render_script(record: AvatarRecord, script: str, out: str | Path, *,
 
     check_output_path(out)
     progress("synthesizing speech", 0, 1)
-    utterance = speech.synthesize(script, voice=options.voice, rate_wpm=options.rate_wpm)
+    utterance = pad_utterance(speech.synthesize(script, voice=options.voice, rate_wpm=options.rate_wpm))
     progress("synthesizing speech", 1, 1)
     return render_utterance(record, utterance, out, options=options, progress=progress)

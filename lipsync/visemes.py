@@ -49,13 +49,13 @@ def _add(table: dict, letters: str, vis: Viseme) -> None:
 
 
 _add(_CONSONANTS, "pbmɓʙɸβ", Viseme("bilabial", 0.0, 0.0, 3.0, closure=True))
-_add(_CONSONANTS, "fvɱʋ", Viseme("labiodental", 0.06, 0.05, 2.0))
+_add(_CONSONANTS, "fvɱʋΦ", Viseme("labiodental", 0.06, 0.05, 2.0))
 _add(_CONSONANTS, "θð", Viseme("dental", 0.18, 0.1, 1.0))
-_add(_CONSONANTS, "tdnlszɾrɹɬɮɺɗʦʣǀǁǃ", Viseme("alveolar", 0.16, 0.15, 0.6))
+_add(_CONSONANTS, "tdnlszɾrɹɬɮɺɗʦʣǀǁǃɫ", Viseme("alveolar", 0.16, 0.15, 0.6))
 _add(_CONSONANTS, "ʃʒɕʑʂʐʈɖɳɭɽɻ", Viseme("postalveolar", 0.16, -0.55, 1.2))
 _add(_CONSONANTS, "cɟɲʎjçʝ", Viseme("palatal", 0.2, 0.35, 0.6))
 _add(_CONSONANTS, "kgɡŋxɣɰʟqɢɴχʁʀɠʛǂ", Viseme("velar", 0.26, 0.0, 0.4))
-_add(_CONSONANTS, "hɦʔħʕʜʢʡ", Viseme("glottal", 0.3, 0.0, 0.2))
+_add(_CONSONANTS, "hɦʔħʕʜʢʡ?", Viseme("glottal", 0.3, 0.0, 0.2))
 _add(_CONSONANTS, "wɥʍ", Viseme("labial-approximant", 0.1, -1.0, 2.0))
 _add(_VOWELS, "aɑɐæäɶ", Viseme("open", 1.0, 0.15, 1.0))
 _add(_VOWELS, "ɒ", Viseme("open-rounded", 0.9, -0.5, 1.0))
@@ -71,7 +71,8 @@ _add(_VOWELS, "yʏʉuʊ", Viseme("close-rounded", 0.22, -1.0, 1.2))
 KNOWN = frozenset(_CONSONANTS) | frozenset(_VOWELS)
 
 # Letters that carry no mouth shape of their own: length, stress, tone, syllable marks.
-_IGNORE = set("ːˑˈˌ.‿|‖-_'ʼ˞ⁿˡ0123456789") | {chr(c) for c in range(0x02E5, 0x02EA)}
+# espeak also leaves a few ASCII marks of its own phoneme mnemonics (` # ^ [ : ").
+_IGNORE = set("ːˑˈˌ.‿|‖-_'ʼ˞ⁿˡ0123456789`#^[]:\"") | {chr(c) for c in range(0x02E5, 0x02EA)}
 _LATIN_FOLD = {"ɝ": "ɚ", "ᵻ": "ɨ", "ᵿ": "ʊ", "ɩ": "ɪ", "ɷ": "ʊ", "ʋ": "ʋ", "ɘ": "ɘ",
                "ε": "ɛ", "ɚ": "ɚ", "g": "ɡ", "ǝ": "ə", "ɿ": "ɨ", "ʅ": "ɨ", "ʮ": "ʉ", "ʯ": "ʉ"}
 
@@ -92,7 +93,7 @@ def base_letters(symbol: str) -> list[str]:
         if unicodedata.category(ch) == "Lm" and ch not in KNOWN:
             # Modifier letters (ʰ ʲ ʷ ˠ ...) are secondary articulations.
             continue
-        out.append(ch.lower() if ch.isascii() else ch)
+        out.append(ch.lower() if ch.isascii() and ch != "?" else ch)
     return out
 
 

@@ -118,6 +118,7 @@ def cmd_say(args) -> int:
     record = _library(args).get(args.avatar)
     script = _read_script(args)
     check_output_path(args.out)
+    speech.parse_script(script)  # markup errors before any slow work
     speech.resolve_voice(args.voice)
     options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size))
     bar = _progress()

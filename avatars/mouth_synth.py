@@ -155,3 +155,43 @@ def teeth_colour(crop: np.ndarray, lips_px: np.ndarray) -> tuple[int, int, int] 
     if bright.sum() < 12:
         return None
     return tuple(int(v) for v in np.median(crop[bright], axis=0))
+
+
+def paint_lip_seam(crop: np.ndarray, lips_px: np.ndarray, px_per_unit: float) -> np.ndarray:
+    """Clean the line where closed lips meet.
+
+    Closing an open photo mouth squeezes the teeth's dark gaps into the seam as
+    specks; smoothing a thin band across the seam and drawing a soft shadow line
+    along it gives the look of lips pressed together.
+
+    Parameters
+    ----------
+    crop : np.ndarray
+        uint8 (h, w, 3) crop whose lips are closed.
+    lips_px : np.ndarray
+        (40, 2) closed lip landmarks in crop pixels.
+    px_per_unit : float
+        Crop pixels per inter-ocular distance.
+    """
+    h, w = crop.shape[:2]
+    inner = lips_px[_N_OUT:]
+    seam = np.vstack([inner[0], inner[19:10:-1], inner[10]])
+    ss = 4
+    pts = np.round(seam * ss).astype(np.int32)
+    band = np.zeros((h, w), np.float32)
+    half = max(0.025 * px_per_unit, 1.5)
+    cv2.polylines(band, [pts], False, 1.0, thickness=max(int(round(2 * half)), 1), lineType=cv2.LINE_AA,
+                  shift=2)
+    band = cv2.GaussianBlur(band, (0, 0), half * 0.5)[..., None]
+    img = crop.astype(np.float32)
+    smooth = cv2.GaussianBlur(img, (0, 0), sigmaX=max(0.01 * px_per_unit, 0.8), sigmaY=half)
+    img = img * (1 - band) + smooth * band
+    lip_band = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(lip_band, [np.round(lips_px[:_N_OUT]).astype(np.int32)], 1)
+    lip_colour = np.median(crop[lip_band > 0], axis=0) if lip_band.any() else np.array([150, 90, 90])
+    line = np.zeros((h, w), np.float32)
+    cv2.polylines(line, [pts], False, 1.0, thickness=1, lineType=cv2.LINE_AA, shift=2)
+    line = cv2.GaussianBlur(line, (0, 0), max(0.004 * px_per_unit, 0.5))[..., None]
+    line *= 0.55 / max(float(line.max()), 1e-6)
+    img = img * (1 - line) + (lip_colour * 0.55) * line
+    return np.clip(img, 0, 255).astype(np.uint8)

@@ -211,12 +211,15 @@ class VideoWriter:
         WAV/any audio file muxed as AAC 128 kb/s.
     crf : int
         x264 quality (lower is better; 18 is visually lossless for most content).
+    loudness : float, optional
+        Normalise the audio to this integrated loudness, LUFS.
     preset : str
         x264 speed preset.
     """
 
     def __init__(self, path, *, size: tuple[int, int], fps: float, audio=None,
-                 crf: int = 20, preset: str = "veryfast", faststart: bool = True):
+                 crf: int = 20, preset: str = "veryfast", faststart: bool = True,
+                 loudness: float | None = None):
         import os
         import tempfile
 
@@ -235,7 +238,10 @@ class VideoWriter:
             args += ["-i", str(audio)]
         args += ["-map", "0:v:0"]
         if audio is not None:
-            args += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k"]
+            args += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
+            if loudness is not None:
+                # EBU R128 normalisation; web video sits around -16 LUFS.
+                args += ["-af", f"loudnorm=I={loudness:g}:TP=-1.5:LRA=11"]
         args += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf),
                  "-pix_fmt", "yuv420p", "-profile:v", "high"]
         if faststart:

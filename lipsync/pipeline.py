@@ -37,6 +37,8 @@ class RenderOptions:
         x264 quality, lower is better.
     preset : str
         x264 speed preset.
+    loudness : float, optional
+        Target integrated loudness of the audio, LUFS (None keeps the voice's level).
     """
 
     voice: str = "en-us"
@@ -44,6 +46,7 @@ class RenderOptions:
     size: tuple[int, int] | None = None
     crf: int = 20
     preset: str = "veryfast"
+    loudness: float | None = -16.0
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def render_utterance(record: AvatarRecord, utterance, out: str | Path, *,
         utterance.write_wav(wav)
         # 3. frames -> encoder (the temp MP4 is renamed into place only on success)
         writer = VideoWriter(out, size=size, fps=avatar.fps, audio=wav, crf=options.crf,
-                             preset=options.preset)
+                             preset=options.preset, loudness=options.loudness)
         try:
             frames = render_frames(avatar, track, writer, size=size, progress=progress)
         except BaseException:

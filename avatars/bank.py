@@ -112,7 +112,8 @@ def _jaw_weights(n: int = len(JAW)) -> np.ndarray:
 
 
 def reshape_crop(crop: np.ndarray, geometry: CropGeometry, src: tuple, dst_lips: np.ndarray,
-                 *, paint: bool | None = None, teeth_rgb=None) -> np.ndarray:
+                 *, frame: tuple | None = None, paint: bool | None = None,
+                 teeth_rgb=None) -> np.ndarray:
     """Warp a mouth crop so its lips take a new shape; the jaw follows the lower lip.
 
     Parameters
@@ -123,6 +124,10 @@ def reshape_crop(crop: np.ndarray, geometry: CropGeometry, src: tuple, dst_lips:
         (lips (40, 2), jaw (21, 2), nose (5, 2)) of the crop, canonical units.
     dst_lips : np.ndarray
         (40, 2) target lip shape, canonical units.
+    frame : tuple of np.ndarray, optional
+        (lips, jaw, nose) of the frame the crop will be pasted on. Its nose and jaw
+        line become the warp's targets, so head pitch and the frame's own jaw
+        position line up with the crop (no double nose, no seam under the chin).
     paint : bool, optional
         Paint a synthetic inner mouth. By default it is painted when the target opens
         much wider than the source, whose own inner mouth would only be stretched.
@@ -137,14 +142,15 @@ def reshape_crop(crop: np.ndarray, geometry: CropGeometry, src: tuple, dst_lips:
 
     s_lips, s_jaw, s_nose = src
     top, bot = APERTURE_PAIR
-    drop = (dst_lips[bot, 1] - s_lips[bot, 1])
-    d_jaw = s_jaw.copy()
+    b_lips, b_jaw, b_nose = frame if frame is not None else src
+    drop = dst_lips[bot, 1] - b_lips[bot, 1]
+    d_jaw = np.array(b_jaw, np.float64)
     d_jaw[:, 1] += _jaw_weights() * drop * 0.8
     c2p = geometry.canon_to_crop()
     w, h = geometry.size
     border = border_points(w, h, per_side=5)
     src_pts = np.vstack([apply(c2p, np.vstack([s_lips, s_jaw, s_nose])), border])
-    dst_pts = np.vstack([apply(c2p, np.vstack([dst_lips, d_jaw, s_nose])), border])
+    dst_pts = np.vstack([apply(c2p, np.vstack([dst_lips, d_jaw, b_nose])), border])
     # Triangulate an opened copy of the source so lip and mouth-interior triangles
     # stay separate whichever way the mouth moves.
     ref_lips = s_lips.copy()

@@ -66,16 +66,31 @@ def _select_bank(lips: np.ndarray, n: int) -> np.ndarray:
     return np.sort(np.array(chosen))
 
 
-def _steady_window(transforms: np.ndarray, valid: np.ndarray, length: int) -> int:
-    """Start of the ``length``-frame window of valid frames with the least head motion."""
-    scale = np.hypot(transforms[:, 0, 0], transforms[:, 0, 1])
-    pos = np.nan_to_num(transforms[:, :, 2] / scale[:, None])
+def _steady_window(transforms: np.ndarray, apertures: np.ndarray, valid: np.ndarray, length: int) -> int:
+    """Start of the ``length``-frame window best suited to be the base loop.
+
+    The mouth is replaced in every frame, but the jaw line, chin and cheeks of the
+    base frames stay: a stretch where the head is steady *and* the mouth is nearly
+    closed and still needs the least correction, so it shows the fewest seams.
+
+    Parameters
+    ----------
+    transforms : np.ndarray
+        (n, 2, 3) canonical transforms (NaN where no face).
+    apertures : np.ndarray
+        (n,) inner-lip gap, inter-ocular units (NaN where no face).
+    valid : np.ndarray
+        (n,) bool, frames with exactly one face.
+    """
+    # Translation of the canonical frame: head motion in inter-ocular units.
+    pos = np.nan_to_num(transforms[:, :, 2])
     ang = np.nan_to_num(np.arctan2(transforms[:, 0, 1], transforms[:, 0, 0]))
-    motion = np.r_[0.0, np.linalg.norm(np.diff(pos, axis=0), axis=1) + np.abs(np.diff(ang))]
-    motion = np.where(valid, motion, 1e6)
-    csum = np.r_[0.0, np.cumsum(motion)]
-    cost = csum[length:] - csum[:-length]
-    return int(np.argmin(cost))
+    head = np.r_[0.0, np.linalg.norm(np.diff(pos, axis=0), axis=1) + np.abs(np.diff(ang))]
+    ap = np.nan_to_num(apertures)
+    mouth = 2.0 * ap + 5.0 * np.r_[0.0, np.abs(np.diff(ap))]
+    cost = np.where(valid, 10.0 * head + mouth, 1e6)
+    csum = np.r_[0.0, np.cumsum(cost)]
+    return int(np.argmin(csum[length:] - csum[:-length]))
 
 
 def _synthetic_openings(crop, geometry, lips, jaw, nose, model: MouthModel, teeth) -> list:
@@ -158,7 +173,7 @@ def create_from_footage(library: AvatarLibrary, name: str, footage: str | Path, 
         geometry = _geometry(report["inter_ocular_px"])
         bank_idx = set(idx[_select_bank(lips_all[idx], MAX_BANK)].tolist())
         loop_len = int(min(LOOP_SECONDS * AVATAR_FPS, len(idx)))
-        start = _steady_window(transforms, present, loop_len)
+        start = _steady_window(transforms, L.lip_features(lips_all)[:, 0], present, loop_len)
         loop_idx = range(start, start + loop_len)
         w, h = tracks.frame_size
         entries = []

@@ -8,7 +8,8 @@ import zipfile
 
 import numpy as np
 
-from avatars.bank import MouthBank
+from avatars.bank import MouthBank, landmark_sets
+from avatars.landmarks import apply
 from avatars.library import AvatarRecord
 from avatars.mouth import MouthModel
 from common.errors import InternalError
@@ -27,6 +28,8 @@ class LoadedAvatar:
         Base loop, uint8 (H, W, 3) each (at most a few seconds, so memory is bounded).
     frame_to_canon : np.ndarray
         float32 (n_loop, 2, 3), canonical transform of each loop frame.
+    frame_marks : list of tuple
+        Per loop frame, (lips (40, 2), jaw (21, 2), nose (5, 2)) in canonical units.
     model : MouthModel
     bank : MouthBank
     """
@@ -34,6 +37,7 @@ class LoadedAvatar:
     record: AvatarRecord
     frames: list
     frame_to_canon: np.ndarray
+    frame_marks: list
     model: MouthModel
     bank: MouthBank
 
@@ -64,6 +68,7 @@ def load_avatar(record: AvatarRecord) -> LoadedAvatar:
         frames = list(read_frames(record.part("base_loop")))
         with np.load(record.part("base_tracks"), allow_pickle=False) as d:
             transforms = d["frame_to_canon"].astype(np.float64)
+            points = d["points"].astype(np.float64)
         model = MouthModel.load(record.part("mouth_model"))
         bank = MouthBank.load(record.part("mouth_bank"))
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
@@ -71,4 +76,5 @@ def load_avatar(record: AvatarRecord) -> LoadedAvatar:
     n = min(len(frames), len(transforms))
     if n == 0:
         raise InternalError(f"avatar '{record.name}' has an empty base loop; re-create it")
-    return LoadedAvatar(record, frames[:n], transforms[:n], model, bank)
+    marks = [landmark_sets(apply(transforms[i], points[i])) for i in range(n)]
+    return LoadedAvatar(record, frames[:n], transforms[:n], marks, model, bank)

@@ -88,7 +88,7 @@ def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter,
     n = len(lips)
     for k in range(n):
         j = avatar.loop_index(k)
-        crop = renderer.render(lips[k])
+        crop = renderer.render(lips[k], avatar.frame_marks[j])
         frame = compositor.paste(avatar.frames[j], crop, avatar.frame_to_canon[j])
         if size is not None and (frame.shape[1], frame.shape[0]) != size:
             frame = _fit(frame, size)

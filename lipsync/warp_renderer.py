@@ -25,7 +25,10 @@ class WarpRenderer:
     def __init__(self, bank: MouthBank, *, stickiness: float = 0.25):
         self.bank = bank
         self.stickiness = stickiness
-        self._flat = bank.lips.reshape(len(bank), -1).astype(np.float32)
+        # Shapes are compared relative to the nose, so head pitch does not count as shape.
+        self.ref_nose = bank.nose.mean(axis=(0, 1))
+        rel = bank.lips - bank.nose.mean(axis=1, keepdims=True) + self.ref_nose
+        self._flat = rel.reshape(len(bank), -1).astype(np.float32)
         self._prev: int | None = None
         self._cache: tuple | None = None
         c2p = bank.geometry.canon_to_crop()
@@ -41,14 +44,25 @@ class WarpRenderer:
         self._prev = best
         return best
 
-    def render(self, lips: np.ndarray) -> np.ndarray:
-        """Mouth crop, uint8 (h, w, 3), whose lips have shape ``lips`` (40, 2, canonical)."""
+    def render(self, lips: np.ndarray, frame: tuple | None = None) -> np.ndarray:
+        """Mouth crop, uint8 (h, w, 3), whose lips have shape ``lips``.
+
+        Parameters
+        ----------
+        lips : np.ndarray
+            (40, 2) target lips, canonical units, relative to the avatar's mean nose.
+        frame : tuple of np.ndarray, optional
+            (lips, jaw, nose) canonical landmarks of the base frame; the target lips
+            are placed relative to its nose and the crop's jaw is fitted to its jaw.
+        """
         k = self.choose(lips)
-        key = (k, lips.round(4).tobytes())
+        if frame is not None:
+            lips = lips + (frame[2].mean(0) - self.ref_nose)
+        key = (k, lips.round(4).tobytes(), None if frame is None else np.round(frame[1], 4).tobytes())
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         b = self.bank
         crop = reshape_crop(b.crops[k], b.geometry, (b.lips[k], b.jaw[k], b.nose[k]), lips,
-                            teeth_rgb=self._teeth)
+                            frame=frame, teeth_rgb=self._teeth)
         self._cache = (key, crop)
         return crop

@@ -54,12 +54,12 @@ def _lip_checks(result, utt, fps):
     t = (np.arange(len(gaps)) + 0.5) / fps
     a, b = _pause_window(utt)
     assert b - a >= 1.45
-    inside = (t > a + 0.2) & (t < b - 0.1)
+    inside = (t > a + 0.3) & (t < b - 0.1)  # MediaPipe lags a frame or two
     # MediaPipe reads a closed mouth as a small positive gap that differs per face, so
     # "closed" is judged against this video's own range: its tightest frames vs open vowels.
     lo, hi = np.quantile(gaps, 0.05), np.median(gaps[expect >= 0.7])
     assert hi - lo > 0.03, f"the mouth barely opens (range {lo:.3f}-{hi:.3f})"
-    closed = lo + 0.35 * (hi - lo)
+    closed = lo + 0.45 * (hi - lo)  # nearer closed than open, with a margin
     assert gaps[inside].max() < closed, "mouth not closed in the pause"
     # Residual variation is MediaPipe's own noise on a swaying head; lip motion would
     # be a good part of the open-closed range.

@@ -98,15 +98,24 @@ def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter,
 
 
 def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Scale to cover ``size`` and centre-crop (no letterbox bars)."""
+    """Scale the whole frame into ``size``; fill the sides with a blurred, dimmed copy.
+
+    Cropping a square presenter shot to 16:9 would cut off the head; plain black
+    bars look unfinished. The blurred fill is what video editors do.
+    """
     w, h = size
     fh, fw = frame.shape[:2]
-    s = max(w / fw, h / fh)
-    scaled = cv2.resize(frame, (max(w, round(fw * s)), max(h, round(fh * s))),
-                        interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    y0 = (scaled.shape[0] - h) // 2
-    x0 = (scaled.shape[1] - w) // 2
-    return scaled[y0:y0 + h, x0:x0 + w]
+    s = min(w / fw, h / fh)
+    nw, nh = max(2, round(fw * s)), max(2, round(fh * s))
+    fg = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    if (nw, nh) == (w, h):
+        return fg
+    small = cv2.resize(frame, (max(w // 16, 2), max(h // 16, 2)), interpolation=cv2.INTER_AREA)
+    bg = cv2.resize(cv2.GaussianBlur(small, (0, 0), 2.0), (w, h), interpolation=cv2.INTER_LINEAR)
+    out = (bg.astype(np.uint16) * 3 // 5).astype(np.uint8)
+    x0, y0 = (w - nw) // 2, (h - nh) // 2
+    out[y0:y0 + nh, x0:x0 + nw] = fg
+    return out
 
 
 def pad_utterance(utterance, *, before: float = 0.3, after: float = 0.45):

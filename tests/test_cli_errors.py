@@ -154,9 +154,13 @@ def test_cli_happy_path(home, tmp_path):
     assert proc.returncode == 0 and json.loads(proc.stdout)["consent"]["name"] == "Eileen Collins"
     out = tmp_path / "hello.mp4"
     proc = run_cli("say", "--avatar", "portrait", "--text", "Hello from the command line.",
-                   "--out", str(out), home=home)
+                   "--size", "640x360", "--out", str(out), home=home)
     assert proc.returncode == 0, proc.stderr
     assert out.is_file() and out.with_suffix(".srt").is_file() and out.with_suffix(".vtt").is_file()
+    from common.media import probe
+
+    info = probe(out)
+    assert (info.width, info.height) == (640, 360)
     proc = run_cli("voices", "--language", "de", home=home)
     assert proc.returncode == 0 and proc.stdout.strip()
     assert all(" de" in line or line.startswith("de") for line in proc.stdout.splitlines())

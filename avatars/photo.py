@@ -60,6 +60,28 @@ def _motion(n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _motion_weight(img: np.ndarray, pts: np.ndarray, iod: float) -> np.ndarray:
+    """How much each pixel follows the head, float32 (h, w) in [0, 1].
+
+    1 on the head, fading to a little on the shoulders, 0 on the background
+    (MediaPipe selfie segmentation), so the head sways while the room stays put.
+    """
+    import mediapipe as mp
+
+    from avatars.tracking import quiet_stderr
+
+    h, w = img.shape[:2]
+    with quiet_stderr(), mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+        person = seg.process(np.ascontiguousarray(img)).segmentation_mask
+    if person is None or person.shape != (h, w) or person.max() < 0.5:
+        person = np.ones((h, w), np.float32)
+    chin_y = float(pts[L.CHIN, 1])
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    body = np.clip(1.0 - (ys - chin_y) / (0.9 * iod), 0.15, 1.0)
+    weight = cv2.GaussianBlur(person.astype(np.float32), (0, 0), 0.12 * iod) * body
+    return np.clip(weight, 0.0, 1.0).astype(np.float32)
+
+
 def _blink_profile(n: int, fps: float) -> np.ndarray:
     """Eyelid closure 0..1 per frame, with two natural blinks per loop."""
     closure = np.zeros(n)
@@ -167,6 +189,8 @@ def create_from_photo(library: AvatarLibrary, name: str, photo: str | Path, *,
         sway = _motion(n, rng)
         blinks = _blink_profile(n, AVATAR_FPS)
         centre = pts[list(L.JAW)].mean(0)  # pivot low, near the neck, like a real head
+        weight = _motion_weight(img, pts, iod)
+        grid_y, grid_x = np.mgrid[0:h, 0:w].astype(np.float32)
         transforms, points = [], []
         with VideoWriter(folder / "parts" / "base_loop.mp4", size=(w, h), fps=AVATAR_FPS, crf=14) as writer:
             for i in range(n):
@@ -174,8 +198,14 @@ def create_from_photo(library: AvatarLibrary, name: str, photo: str | Path, *,
                 rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(np.degrees(ang)), 1.0)
                 rot[:, 2] += (dx * iod, dy * iod)
                 frame = _blink(base, pts, blinks[i])
-                frame = cv2.warpAffine(frame, rot, (w, h), flags=cv2.INTER_LINEAR,
-                                       borderMode=cv2.BORDER_REFLECT)
+                # Pull each pixel from where the head motion says it came from, scaled
+                # by how much that pixel belongs to the head.
+                inv = cv2.invertAffineTransform(rot)
+                sx = inv[0, 0] * grid_x + inv[0, 1] * grid_y + inv[0, 2]
+                sy = inv[1, 0] * grid_x + inv[1, 1] * grid_y + inv[1, 2]
+                map_x = grid_x + weight * (sx - grid_x)
+                map_y = grid_y + weight * (sy - grid_y)
+                frame = cv2.remap(frame, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
                 moved = L.apply(rot, pts)
                 writer.write(frame)
                 transforms.append(L.canonical_transform(moved))

@@ -12,7 +12,7 @@ import numpy as np
 
 from common.errors import ScriptError, UserInputError
 from speech import espeak
-from speech.align import AlignedText, align
+from speech.espeak_timing import AlignedText, align
 from speech.script import PauseSegment, TextSegment, parse_script
 from speech.utterance import Phone, Sentence, Utterance, Word
 from speech.voices import DEFAULT_VOICE, resolve_voice

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from avatars.bank import extract_crop
 from avatars.library import AvatarRecord
 from common.errors import InternalError, UserInputError
 from common.media import VideoWriter
@@ -88,7 +89,8 @@ def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter,
     n = len(lips)
     for k in range(n):
         j = avatar.loop_index(k)
-        crop = renderer.render(lips[k], avatar.frame_marks[j])
+        base_crop = extract_crop(avatar.frames[j], avatar.frame_to_canon[j], avatar.bank.geometry)
+        crop = renderer.render(lips[k], avatar.frame_marks[j], base_crop)
         frame = compositor.paste(avatar.frames[j], crop, avatar.frame_to_canon[j])
         if size is not None and (frame.shape[1], frame.shape[0]) != size:
             frame = _fit(frame, size)

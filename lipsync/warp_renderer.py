@@ -44,7 +44,8 @@ class WarpRenderer:
         self._prev = best
         return best
 
-    def render(self, lips: np.ndarray, frame: tuple | None = None) -> np.ndarray:
+    def render(self, lips: np.ndarray, frame: tuple | None = None,
+               base_crop: np.ndarray | None = None) -> np.ndarray:
         """Mouth crop, uint8 (h, w, 3), whose lips have shape ``lips``.
 
         Parameters
@@ -54,6 +55,9 @@ class WarpRenderer:
         frame : tuple of np.ndarray, optional
             (lips, jaw, nose) canonical landmarks of the base frame; the target lips
             are placed relative to its nose and the crop's jaw is fitted to its jaw.
+        base_crop : np.ndarray, optional
+            uint8 (h, w, 3) the base frame's own mouth crop; unused here (the warp
+            renderer draws on real bank mouths), part of the renderer interface.
         """
         k = self.choose(lips)
         if frame is not None:

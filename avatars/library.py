@@ -96,6 +96,19 @@ class AvatarLibrary:
                               f"Podium reads format {FORMAT_VERSION}; re-create it")
         return AvatarRecord(name, path, manifest)
 
+    def update_manifest(self, name: str, changes: dict) -> AvatarRecord:
+        """Merge ``changes`` into an avatar's manifest (top-level keys; ``parts`` merged), atomically."""
+        record = self.get(name)
+        manifest = dict(record.manifest)
+        for key, value in changes.items():
+            if key == "parts":
+                manifest["parts"] = {**manifest.get("parts", {}), **value}
+            else:
+                manifest[key] = value
+        manifest.pop("format_version", None)
+        write_manifest(record.path, manifest)
+        return self.get(name)
+
     def delete(self, name: str) -> None:
         record = self.get(name)
         # Rename first so a half-deleted folder never looks like an avatar.

@@ -6,6 +6,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -40,6 +41,8 @@ class RenderOptions:
         x264 speed preset.
     loudness : float, optional
         Target integrated loudness of the audio, LUFS (None keeps the voice's level).
+    renderer : str
+        ``"warp"``, ``"neural"`` or ``"auto"`` (the avatar's own renderer).
     """
 
     voice: str = "en-us"
@@ -48,6 +51,7 @@ class RenderOptions:
     crf: int = 20
     preset: str = "veryfast"
     loudness: float | None = -16.0
+    renderer: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -74,24 +78,80 @@ def check_output_path(out: str | Path) -> Path:
     return out
 
 
-def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter,
-                  *, size: tuple[int, int] | None = None, progress: Progress = silent) -> int:
-    """Render every frame of ``track`` onto the avatar's base loop and stream it to ``writer``.
+@dataclass(frozen=True)
+class BaseFrame:
+    """One frame to draw a mouth on.
+
+    Attributes
+    ----------
+    image : np.ndarray
+        uint8 (H, W, 3) RGB.
+    frame_to_canon : np.ndarray or None
+        (2, 3) canonical transform of its face; None passes the frame through untouched.
+    marks : tuple or None
+        (lips, jaw, nose) canonical landmarks of its face.
+    """
+
+    image: np.ndarray
+    frame_to_canon: np.ndarray | None
+    marks: tuple | None
+
+
+def loop_frames(avatar: LoadedAvatar, n: int, *, start: int = 0) -> Iterator[BaseFrame]:
+    """``n`` frames of the avatar's base loop, beginning at output frame ``start``."""
+    for k in range(start, start + n):
+        j = avatar.loop_index(k)
+        yield BaseFrame(avatar.frames[j], avatar.frame_to_canon[j], avatar.frame_marks[j])
+
+
+def make_renderer(avatar: LoadedAvatar, kind: str = "auto"):
+    """The mouth renderer for an avatar: ``"warp"``, ``"neural"`` or ``"auto"`` (the avatar's own)."""
+    if kind == "auto":
+        kind = avatar.record.manifest.get("renderer", "warp")
+    if kind == "warp":
+        return WarpRenderer(avatar.bank)
+    if kind == "neural":
+        weights = avatar.record.path / "parts" / "renderer"
+        if not (weights / "config.json").is_file():
+            raise UserInputError(f"avatar '{avatar.record.name}' has no trained neural renderer; run "
+                                 f"`podium avatar train {avatar.record.name}` or use --renderer warp")
+        from lipsync.neural import NeuralRenderer
+
+        return NeuralRenderer(avatar.bank, weights)
+    raise UserInputError(f"unknown renderer '{kind}'; use warp or neural")
+
+
+def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter, *,
+                  bases: Iterable[BaseFrame] | None = None, size: tuple[int, int] | None = None,
+                  renderer=None, progress: Progress = silent) -> int:
+    """Draw the mouth of every frame of ``track`` and stream the frames to ``writer``.
+
+    Parameters
+    ----------
+    bases : iterable of BaseFrame, optional
+        Frames to draw on (dubbing); default: the avatar's base loop.
+    size : tuple[int, int], optional
+        Output (width, height); frames of another size are fitted into it.
+    renderer : optional
+        Mouth renderer; default: :func:`make_renderer` of the avatar.
 
     Returns
     -------
     frames : int
         Number of frames written.
     """
-    renderer = WarpRenderer(avatar.bank)
+    renderer = renderer or make_renderer(avatar)
     compositor = Compositor(avatar.bank.geometry, avatar.bank.mask)
     lips = avatar.model.lips(track.openness, track.spread)
     n = len(lips)
+    bases = iter(bases if bases is not None else loop_frames(avatar, n))
     for k in range(n):
-        j = avatar.loop_index(k)
-        base_crop = extract_crop(avatar.frames[j], avatar.frame_to_canon[j], avatar.bank.geometry)
-        crop = renderer.render(lips[k], avatar.frame_marks[j], base_crop)
-        frame = compositor.paste(avatar.frames[j], crop, avatar.frame_to_canon[j])
+        base = next(bases)
+        frame = base.image
+        if base.frame_to_canon is not None:
+            base_crop = extract_crop(base.image, base.frame_to_canon, avatar.bank.geometry)
+            crop = renderer.render(lips[k], base.marks, base_crop)
+            frame = compositor.paste(base.image, crop, base.frame_to_canon)
         if size is not None and (frame.shape[1], frame.shape[0]) != size:
             frame = _fit(frame, size)
         writer.write(frame)
@@ -137,47 +197,63 @@ def pad_utterance(utterance, *, before: float = 0.3, after: float = 0.45):
                    words=move(utterance.words), sentences=move(utterance.sentences))
 
 
-def render_utterance(record: AvatarRecord, utterance, out: str | Path, *,
-                     options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
-    """Render a synthesized (or aligned) utterance with an avatar.
+def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], options: RenderOptions,
+                   draw: Callable[[VideoWriter], int], track: MouthTrack) -> RenderResult:
+    """Write the MP4 (frames from ``draw``, audio from ``utterance``) and its captions.
 
-    Steps: 1. load the avatar; 2. phones -> per-frame mouth targets; 3. frames
-    streamed into H.264 with the audio as AAC; 4. captions. The MP4, SRT and VTT
-    appear only when everything succeeded; a failure leaves none of them.
+    The MP4, SRT and VTT appear only when everything succeeded; a failure, an
+    interrupt included, leaves none of them and no temporary files.
     """
-    out = check_output_path(out)
-    # 1. avatar
-    avatar = load_avatar(record)
-    # 2. mouth trajectory
-    track = mouth_track(utterance.phonemes, utterance.duration, fps=avatar.fps)
-    size = options.size or avatar.size
-    size = (size[0] - size[0] % 2, size[1] - size[1] % 2)
     srt, vtt = out.with_suffix(".srt"), out.with_suffix(".vtt")
     fd, wav = tempfile.mkstemp(prefix=".podium-", suffix=".wav", dir=out.parent)
     os.close(fd)
     try:
         utterance.write_wav(wav)
-        # 3. frames -> encoder (the temp MP4 is renamed into place only on success)
-        writer = VideoWriter(out, size=size, fps=avatar.fps, audio=wav, crf=options.crf,
+        writer = VideoWriter(out, size=size, fps=fps, audio=wav, crf=options.crf,
                              preset=options.preset, loudness=options.loudness)
         try:
-            frames = render_frames(avatar, track, writer, size=size, progress=progress)
+            frames = draw(writer)
         except BaseException:
             writer.abort()
             raise
-        # 4. captions first, so a caption failure never leaves a video without them
+        # Captions first, so a caption failure never leaves a video without them.
         cues = make_cues(utterance)
         write_srt(cues, srt)
         write_vtt(cues, vtt)
         try:
             writer.close()
-        except InternalError:
+        except BaseException:
             srt.unlink(missing_ok=True)
             vtt.unlink(missing_ok=True)
             raise
     finally:
         Path(wav).unlink(missing_ok=True)
     return RenderResult(out, srt, vtt, frames, utterance.duration, track)
+
+
+def even_size(size: tuple[int, int]) -> tuple[int, int]:
+    return size[0] - size[0] % 2, size[1] - size[1] % 2
+
+
+def render_utterance(record: AvatarRecord, utterance, out: str | Path, *,
+                     options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
+    """Render a synthesized (or aligned) utterance with an avatar.
+
+    Steps: 1. load the avatar and its renderer; 2. phones -> per-frame mouth
+    targets; 3. frames streamed into H.264 with the audio as AAC, and captions.
+    """
+    out = check_output_path(out)
+    # 1. avatar
+    avatar = load_avatar(record)
+    renderer = make_renderer(avatar, options.renderer)
+    # 2. mouth trajectory
+    track = mouth_track(utterance.phonemes, utterance.duration, fps=avatar.fps)
+    size = even_size(options.size or avatar.size)
+    # 3. frames, audio, captions
+    draw = lambda writer: render_frames(avatar, track, writer, size=size, renderer=renderer,
+                                        progress=progress)
+    return encode_outputs(out, utterance, fps=avatar.fps, size=size, options=options, draw=draw,
+                          track=track)
 
 
 def render_script(record: AvatarRecord, script: str, out: str | Path, *,

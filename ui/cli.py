@@ -42,9 +42,30 @@ def cmd_avatar_create(args) -> int:
     else:
         record = create_from_photo(lib, args.name, args.photo, consent=args.consent, progress=bar)
     bar.close()
+    if args.renderer == "neural":
+        record = _train(lib, record.name, minutes=None)
     m = record.manifest
     print(f"created avatar '{record.name}' ({m['kind']}, {m['frame_size'][0]}x{m['frame_size'][1]}, "
           f"{m['bank_size']} mouth shapes) in {record.path}")
+    return 0
+
+
+def _train(lib, name: str, *, minutes: float | None):
+    from lipsync.neural import train_renderer
+
+    record = lib.get(name)
+    bar = _progress()
+    report = train_renderer(record, minutes=minutes, progress=bar)
+    bar.close()
+    record = lib.update_manifest(name, {"renderer": "neural",
+                                        "parts": {"renderer": "parts/renderer"},
+                                        "renderer_training": report.as_dict()})
+    print(f"trained the neural renderer of '{name}': {report.summary()}")
+    return record
+
+
+def cmd_avatar_train(args) -> int:
+    _train(_library(args), args.name, minutes=args.minutes)
     return 0
 
 
@@ -110,19 +131,62 @@ def _size(text: str | None):
     return w, h
 
 
-def cmd_say(args) -> int:
+def _speech_input(args, bar):
+    """The utterance to lip-sync: synthesized from --text/--script, or a recording (--audio)."""
     import speech
-    from lipsync import RenderOptions, render_script
+    from lipsync.pipeline import pad_utterance
+
+    if args.audio:
+        if args.text or args.script:
+            raise UserInputError("give either --audio (a recording) or --text/--script, not both")
+        transcript = args.transcript
+        bar("aligning the recording", 0, 1)
+        utterance = speech.align_recording(args.audio, transcript=transcript)
+        bar("aligning the recording", 1, 1)
+        return utterance
+    if args.transcript:
+        raise UserInputError("--transcript goes with --audio")
+    if not (args.text or args.script):
+        raise UserInputError("give the speech: --text TEXT, --script FILE or --audio VOICE.wav")
+    script = _read_script(args)
+    speech.parse_script(script)  # markup errors before any slow work
+    speech.resolve_voice(args.voice)
+    bar("synthesizing speech", 0, 1)
+    utterance = speech.synthesize(script, voice=args.voice, rate_wpm=args.rate)
+    bar("synthesizing speech", 1, 1)
+    return pad_utterance(utterance)
+
+
+def cmd_say(args) -> int:
+    from lipsync import RenderOptions, render_utterance
     from lipsync.pipeline import check_output_path
 
     record = _library(args).get(args.avatar)
-    script = _read_script(args)
     check_output_path(args.out)
-    speech.parse_script(script)  # markup errors before any slow work
-    speech.resolve_voice(args.voice)
-    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size))
+    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
+                            renderer=args.renderer)
     bar = _progress()
-    result = render_script(record, script, args.out, options=options, progress=bar)
+    utterance = _speech_input(args, bar)
+    result = render_utterance(record, utterance, args.out, options=options, progress=bar)
+    bar.close()
+    print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
+          f"with captions {result.srt.name} and {result.vtt.name}")
+    return 0
+
+
+def cmd_dub(args) -> int:
+    from lipsync import RenderOptions
+    from lipsync.dubbing import dub_video
+    from lipsync.pipeline import check_output_path
+
+    record = _library(args).get(args.avatar)
+    check_output_path(args.out)
+    if not Path(args.video).is_file():
+        raise UserInputError(f"video not found: '{args.video}'; check the path")
+    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, renderer=args.renderer)
+    bar = _progress()
+    utterance = _speech_input(args, bar)
+    result = dub_video(record, args.video, utterance, args.out, options=options, progress=bar)
     bar.close()
     print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
           f"with captions {result.srt.name} and {result.vtt.name}")
@@ -168,7 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--photo", metavar="IMAGE", help="one front-facing portrait")
     create.add_argument("--consent", metavar="FULL_NAME",
                         help="name of the person shown, who agreed to become an avatar (required)")
+    create.add_argument("--renderer", choices=("warp", "neural"), default="warp",
+                        help="warp: ready at once (default); neural: also train the per-avatar model")
     create.set_defaults(func=cmd_avatar_create)
+    train = asub.add_parser("train", help="train (or continue training) an avatar's neural renderer",
+                            parents=[home])
+    train.add_argument("name")
+    train.add_argument("--minutes", type=float, help="training time budget (default: the model's)")
+    train.set_defaults(func=cmd_avatar_train)
     asub.add_parser("list", help="list avatars", parents=[home]).set_defaults(func=cmd_avatar_list)
     show = asub.add_parser("show", help="print an avatar's manifest", parents=[home])
     show.add_argument("name")
@@ -181,16 +252,29 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--language", help="only voices for this language code, e.g. en or de")
     voices.set_defaults(func=cmd_voices)
 
-    say = sub.add_parser("say", help="render a script with an avatar", parents=[home])
-    say.add_argument("--avatar", required=True)
-    text = say.add_mutually_exclusive_group(required=True)
-    text.add_argument("--text", help="the script as text")
-    text.add_argument("--script", metavar="FILE", help="a UTF-8 script file")
-    say.add_argument("--voice", default="en-us", help="voice id (see `podium voices`); default en-us")
-    say.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
+    def speech_args(p):
+        p.add_argument("--avatar", required=True)
+        text = p.add_mutually_exclusive_group()
+        text.add_argument("--text", help="the script as text")
+        text.add_argument("--script", metavar="FILE", help="a UTF-8 script file")
+        p.add_argument("--audio", metavar="VOICE.wav", help="a recorded voice instead of a script")
+        p.add_argument("--transcript", help="what the recording says (better lip sync, English)")
+        p.add_argument("--voice", default="en-us", help="voice id (see `podium voices`); default en-us")
+        p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
+        p.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
+                       help="mouth renderer (default: the avatar's own)")
+        p.add_argument("--out", required=True, metavar="FILE.mp4")
+
+    say = sub.add_parser("say", help="render a script or a recording with an avatar", parents=[home])
+    speech_args(say)
     say.add_argument("--size", metavar="WxH", help="output size, e.g. 1280x720 (default: the avatar's)")
-    say.add_argument("--out", required=True, metavar="FILE.mp4")
     say.set_defaults(func=cmd_say)
+
+    dub = sub.add_parser("dub", help="re-sync the lips of an existing video to new speech",
+                         parents=[home])
+    speech_args(dub)
+    dub.add_argument("--video", required=True, help="a video of the avatar's presenter")
+    dub.set_defaults(func=cmd_dub)
 
     demo = sub.add_parser("demo", help="build the demo avatar and render the sample script",
                           parents=[home])

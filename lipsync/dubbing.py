@@ -1,0 +1,106 @@
+"""Dubbing: re-sync the lips of an existing video of the avatar's person to new speech.
+
+Everything outside the mouth region of the input frames is kept (head motion,
+blinks, background); only the feathered mouth mask is redrawn. When the new
+speech outlasts the video, the video continues with the avatar's base loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from avatars import landmarks as L
+from avatars.bank import landmark_sets
+from avatars.library import AvatarRecord
+from avatars.tracking import track
+from common.errors import FootageError
+from common.media import probe, read_frames
+from common.progress import Progress, silent
+from lipsync.coarticulation import mouth_track
+from lipsync.loaded_avatar import LoadedAvatar, load_avatar
+from lipsync.pipeline import (BaseFrame, RenderOptions, RenderResult, check_output_path, encode_outputs,
+                              even_size, loop_frames, make_renderer, pad_utterance, render_frames)
+
+
+def _video_frames(video: Path, fps: float, points: np.ndarray, present: np.ndarray) -> Iterator[BaseFrame]:
+    for i, frame in enumerate(read_frames(video, fps=fps)):
+        if i >= len(points):
+            break
+        if present[i]:
+            m = L.canonical_transform(points[i])
+            yield BaseFrame(frame, m, landmark_sets(L.apply(m, points[i])))
+        else:
+            # No face in this frame (a cutaway): leave it exactly as it is.
+            yield BaseFrame(frame, None, None)
+
+
+def _continue_with_loop(avatar: LoadedAvatar, n: int) -> Iterator[BaseFrame]:
+    yield from loop_frames(avatar, n)
+
+
+def dub_video(record: AvatarRecord, video: str | Path, utterance, out: str | Path, *,
+              options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
+    """Lip-sync ``video`` to ``utterance`` with the avatar's mouth model and renderer.
+
+    Steps: 1. probe and track the input video; 2. mouth targets at the video's frame
+    rate; 3. redraw the mouth frame by frame (then the base loop, if the speech is
+    longer), streamed into H.264 with the new audio; captions beside it.
+
+    Parameters
+    ----------
+    record : AvatarRecord
+        An avatar of the person in the video.
+    video : str or Path
+        The video to dub; its frame rate and size are kept.
+    utterance : Utterance
+        The new speech (synthesized or a recording with phone timings).
+    out : str or Path
+        Output ``.mp4``.
+
+    Returns
+    -------
+    RenderResult
+        ``frames`` is at least the input's frame count.
+    """
+    out = check_output_path(out)
+    video = Path(video)
+    info = probe(video)
+    if info.video_codec is None:
+        raise FootageError(f"'{video.name}' has no video stream; give the video to dub")
+    fps = info.fps
+    # 1. track the input (landmarks only: frames are decoded again while rendering)
+    total = max(int(info.duration * fps), 1)
+    done = [0]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        progress("tracking face", min(done[0], total), total)
+
+    tracks = track(read_frames(video, fps=fps), progress=tick)
+    n_video = len(tracks.face_count)
+    if n_video == 0 or tracks.present.mean() < 0.5:
+        raise FootageError(f"'{video.name}' shows no single face in most frames; dubbing needs "
+                           "a video of the avatar's presenter")
+    avatar = load_avatar(record)
+    renderer = make_renderer(avatar, options.renderer)
+    # 2. mouth targets; speech shorter than the video ends in a closed, resting mouth
+    if utterance.duration < n_video / fps:
+        utterance = pad_utterance(utterance, before=0.0, after=n_video / fps - utterance.duration)
+    mouth = mouth_track(utterance.phonemes, utterance.duration, fps=fps)
+    n = len(mouth.openness)
+    size = even_size(tracks.frame_size)
+
+    def bases() -> Iterator[BaseFrame]:
+        yield from _video_frames(video, fps, tracks.points, tracks.present)
+        yield from _continue_with_loop(avatar, max(n - n_video, 0))
+
+    # 3. frames, audio, captions; a finer quantiser than for a fresh render, because
+    # the frames were already compressed once and everything but the mouth must survive.
+    options = replace(options, crf=min(options.crf, 16))
+    draw = lambda writer: render_frames(avatar, mouth, writer, bases=bases(), size=size,
+                                        renderer=renderer, progress=progress)
+    return encode_outputs(out, utterance, fps=fps, size=size, options=options, draw=draw, track=mouth)

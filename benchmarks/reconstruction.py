@@ -1,0 +1,169 @@
+#!/usr/bin/env python
+"""Reconstruction benchmark: how close does a dubbed clip come to the real one?
+
+For every clip in ``$PODIUM_SHARED/footage`` that has speech: build an avatar from
+the first 60 % of the clip, then dub the last 40 % with that part's own audio
+(phone timings from the audio alone: phone-loop decoding, no transcript) and
+compare with the real frames. Renderers compared in the same run:
+
+* ``warp``   - the training-free renderer (real mouths from the first 60 %),
+* ``neural`` - the per-avatar trained renderer (when ``lipsync.neural`` is present),
+* ``frozen`` - baseline: the real last 40 % with the mouth held closed.
+
+The renderers never see the real mouth of the test part: the warp renderer draws
+from the bank of the training part, the neural one gets the frame with the lower
+face masked, and only the soft edge of the paste mask (cheeks) sets the colour match.
+
+Metrics (MediaPipe on output and real frames, see ``lipsync/metrics.py``):
+M-LMD (% of inter-ocular distance, lower is better), aperture correlation
+(Pearson r of the 13-14 gap, higher is better), mouth sharpness ratio (variance of
+the Laplacian of the mouth box, output / real), training seconds, render frames
+per second (tracking the input included) and peak memory (VmHWM of a fresh process).
+
+Run: ``.venv/bin/python benchmarks/reconstruction.py [--clips presenter_a ...] [--no-neural]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from common.media import probe, read_frames, run_ffmpeg  # noqa: E402
+from lipsync.metrics import measure, score  # noqa: E402
+
+SHARED = Path(os.environ.get("PODIUM_SHARED", ROOT.parent / "shared"))
+TRAIN_FRACTION = 0.6
+
+# Runs in a fresh interpreter so its peak memory is its own.
+_CHILD = r"""
+import json, sys, time, resource
+sys.path.insert(0, {root!r})
+from dataclasses import replace
+import numpy as np
+import speech
+from avatars import AvatarLibrary
+from lipsync import RenderOptions
+from lipsync.dubbing import dub_video
+rec = AvatarLibrary({home!r}).get({name!r})
+utt = speech.align_recording({test!r})
+if {method!r} == "frozen":
+    utt = replace(utt, phonemes=())
+t = time.perf_counter()
+res = dub_video(rec, {test!r}, utt, {out!r}, options=RenderOptions(renderer={renderer!r}))
+wall = time.perf_counter() - t
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(json.dumps({{"frames": res.frames, "wall": wall, "peak_mb": int(hwm) / 1024}}))
+"""
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def split_clip(clip: Path, work: Path) -> tuple[Path, Path, float]:
+    info = probe(clip)
+    cut = round(info.duration * TRAIN_FRACTION, 2)
+    train, test = work / f"{clip.stem}_train.mp4", work / f"{clip.stem}_test.mp4"
+    common = ["-c:v", "libx264", "-crf", "12", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+              "-c:a", "aac", "-b:a", "192k"]
+    run_ffmpeg(["-i", str(clip), "-t", f"{cut}", *common, str(train)])
+    run_ffmpeg(["-ss", f"{cut}", "-i", str(clip), *common, str(test)])
+    return train, test, cut
+
+
+def run_method(home: Path, name: str, test: Path, out: Path, method: str) -> dict:
+    renderer = "warp" if method == "frozen" else method
+    code = _CHILD.format(root=str(ROOT), home=str(home), name=name, test=str(test), out=str(out),
+                         method=method, renderer=renderer)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{method} on {name} failed: {proc.stderr.strip()[-600:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def table(headers, rows) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    from avatars import AvatarLibrary, create_from_footage
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", nargs="*", help="clip names (default: all with audio)")
+    ap.add_argument("--no-neural", action="store_true", help="skip the neural renderer")
+    ap.add_argument("--train-minutes", type=float, default=None, help="neural training budget")
+    ap.add_argument("--keep", type=Path, help="keep avatars and videos here")
+    args = ap.parse_args(argv)
+    clips = sorted((SHARED / "footage").glob("*.mp4"))
+    clips = [c for c in clips if probe(c).has_audio and (not args.clips or c.stem in args.clips)]
+    if not clips:
+        log(f"no clips with audio in {SHARED / 'footage'}")
+        return 2
+    methods = ["frozen", "warp"]
+    try:
+        import lipsync.neural  # noqa: F401
+
+        if not args.no_neural:
+            methods.append("neural")
+    except ImportError:
+        log("lipsync.neural not available: neural renderer skipped")
+    work = Path(args.keep or tempfile.mkdtemp(prefix="podium-recon-"))
+    work.mkdir(parents=True, exist_ok=True)
+    lib = AvatarLibrary(work / "home")
+    rows, per_method = [], {m: [] for m in methods}
+    for clip in clips:
+        log(f"{clip.name}: splitting")
+        train, test, cut = split_clip(clip, work)
+        name = clip.stem.replace("_", "-")
+        t = time.perf_counter()
+        record = lib.get(name) if lib.exists(name) else create_from_footage(lib, name, train, consent="bench")
+        create_s = time.perf_counter() - t
+        train_s = {"frozen": 0.0, "warp": create_s}
+        if "neural" in methods:
+            from lipsync.neural import train_renderer
+
+            log(f"{clip.name}: training the neural renderer")
+            t = time.perf_counter()
+            report = train_renderer(record, minutes=args.train_minutes)
+            train_s["neural"] = create_s + time.perf_counter() - t
+            lib.update_manifest(name, {"parts": {"renderer": "parts/renderer"}})
+        fps = probe(test).fps
+        real = measure(read_frames(test, fps=fps))
+        for method in methods:
+            log(f"{clip.name}: {method}")
+            out = work / f"{clip.stem}_{method}.mp4"
+            run = run_method(work / "home", name, test, out, method)
+            scores = score(measure(read_frames(out), boxes_from=real.points), real)
+            row = [clip.stem, method, *scores.as_row(), round(train_s[method], 1),
+                   round(run["frames"] / run["wall"], 1), round(run["peak_mb"])]
+            rows.append(row)
+            per_method[method].append(row)
+    headers = ["clip", "renderer", "M-LMD %IOD ↓", "aperture r ↑", "sharpness ratio", "train s",
+               "render fps", "peak MB"]
+    print("# Reconstruction benchmark (train on first 60 %, dub last 40 % from its own audio)\n")
+    print(table(headers, rows))
+    print("\n## Averages over clips\n")
+    avg = []
+    for method, mrows in per_method.items():
+        cols = np.array([r[2:] for r in mrows], float)
+        avg.append([method, *np.round(cols.mean(0), 3).tolist()])
+    print(table(headers[1:], avg))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -167,3 +167,17 @@ def test_cli_happy_path(home, tmp_path):
     proc = run_cli("avatar", "delete", "portrait", home=home)
     assert proc.returncode == 0
     assert not (home / "avatars" / "portrait").exists()
+
+
+def test_bad_dub_and_audio_options(home, tmp_path, bad_inputs):
+    out = tmp_path / "d.mp4"
+    _expect_user_error(home, "dub", "--avatar", "portrait", "--video", str(tmp_path / "none.mp4"),
+                       "--text", "Hi.", "--out", str(out), says="not found", outputs=[out])
+    _expect_user_error(home, "dub", "--avatar", "portrait", "--video", str(bad_inputs["noface"]),
+                       "--text", "Hi.", "--out", str(out), says="no single face", outputs=[out])
+    _expect_user_error(home, "say", "--avatar", "portrait", "--text", "Hi.", "--transcript", "Hi",
+                       "--out", str(out), says="--transcript goes with --audio", outputs=[out])
+    _expect_user_error(home, "say", "--avatar", "portrait", "--out", str(out),
+                       says="give the speech", outputs=[out])
+    _expect_user_error(home, "say", "--avatar", "portrait", "--renderer", "neural", "--text", "Hi.",
+                       "--out", str(out), says="no trained neural renderer", outputs=[out])

@@ -61,7 +61,7 @@ class MouthBank:
 def extract_crop(frame: np.ndarray, frame_to_canon: np.ndarray, geometry: CropGeometry) -> np.ndarray:
     """Cut the canonical mouth region out of a frame, uint8 (h, w, 3)."""
     m = geometry.frame_to_crop(frame_to_canon)
-    return cv2.warpAffine(frame, m, geometry.size, flags=cv2.INTER_AREA if m[0, 0] < 0.8 else cv2.INTER_LINEAR,
+    return cv2.warpAffine(frame, m, geometry.size, flags=cv2.INTER_AREA if m[0, 0] < 0.8 else cv2.INTER_CUBIC,
                           borderMode=cv2.BORDER_REPLICATE)
 
 
@@ -157,7 +157,7 @@ def reshape_crop(crop: np.ndarray, geometry: CropGeometry, src: tuple, dst_lips:
     ref_lips[:, 1] += _OPEN_OFFSET
     ref = np.vstack([apply(c2p, np.vstack([ref_lips, s_jaw + [0, 0.1], s_nose])), border])
     mx, my = warp_maps(src_pts, dst_pts, w, h, triangulate(ref))
-    out = cv2.remap(crop, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out = cv2.remap(crop, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     src_gap = s_lips[bot, 1] - s_lips[top, 1]
     dst_gap = dst_lips[bot, 1] - dst_lips[top, 1]
     if paint is None:

@@ -33,7 +33,7 @@ def check_probe(info: MediaInfo, name: str, limits: FootageLimits = FootageLimit
         raise FootageError(f"'{name}' has no video stream; give a video of the presenter")
     if info.duration < limits.min_duration:
         raise FootageError(
-            f"'{name}' is {info.duration:.1f} s long; footage must be at least "
+            f"'{name}' is {info.duration:.2f} s long; footage must be at least "
             f"{limits.min_duration:g} s (10-60 s of the presenter talking works best)")
     if info.duration > limits.max_duration:
         raise FootageError(

@@ -57,7 +57,8 @@ from avatars import AvatarLibrary
 from lipsync import RenderOptions
 from lipsync.dubbing import dub_video
 rec = AvatarLibrary({home!r}).get({name!r})
-utt = speech.align_recording({test!r})
+from speech.align import align_recording
+utt = align_recording({test!r})
 if {method!r} == "frozen":
     utt = replace(utt, phonemes=())
 t = time.perf_counter()
@@ -101,6 +102,7 @@ def table(headers, rows) -> str:
 
 def main(argv=None) -> int:
     from avatars import AvatarLibrary, create_from_footage
+    from avatars.quality import FootageLimits
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", nargs="*", help="clip names (default: all with audio)")
@@ -129,9 +131,11 @@ def main(argv=None) -> int:
         log(f"{clip.name}: splitting")
         train, test, cut = split_clip(clip, work)
         name = clip.stem.replace("_", "-")
-        t = time.perf_counter()
-        record = lib.get(name) if lib.exists(name) else create_from_footage(lib, name, train, consent="bench")
-        create_s = time.perf_counter() - t
+        # The shortest clips leave under 3 s for training: relax the minimum for this
+        # experiment only (users still need 3 s).
+        record = lib.get(name) if lib.exists(name) else create_from_footage(
+            lib, name, train, consent="bench", limits=FootageLimits(min_duration=1.5))
+        create_s = float(record.manifest["build_seconds"])
         train_s = {"frozen": 0.0, "warp": create_s}
         if "neural" in methods:
             from lipsync.neural import train_renderer

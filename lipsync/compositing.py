@@ -65,7 +65,7 @@ class Compositor:
         shift = inv.copy()
         shift[:, 2] -= (x0, y0)
         size = (int(x1 - x0), int(y1 - y0))
-        patch = cv2.warpAffine(crop, shift, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        patch = cv2.warpAffine(crop, shift, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         alpha = cv2.warpAffine(self.mask, shift, size, flags=cv2.INTER_LINEAR)[..., None]
         ring = cv2.warpAffine(self._ring, shift, size, flags=cv2.INTER_NEAREST)
         region = out[y0:y1, x0:x1].astype(np.float32)

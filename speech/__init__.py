@@ -7,6 +7,7 @@ from speech.script import PauseSegment, Segment, TextSegment, parse_script
 from speech.tts import ipa_phonemes, synthesize
 from speech.utterance import Phone, Sentence, Utterance, Word
 from speech.voices import DEFAULT_VOICE, VoiceInfo, list_voices, resolve_voice
+from speech.align import align_recording
 
 __all__ = [
     "DEFAULT_VOICE",
@@ -23,4 +24,5 @@ __all__ = [
     "parse_script",
     "resolve_voice",
     "synthesize",
+    "align_recording",
 ]

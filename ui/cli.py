@@ -143,7 +143,13 @@ def _speech_input(args, bar):
         bar("aligning the recording", 0, 1)
         utterance = speech.align_recording(args.audio, transcript=transcript)
         bar("aligning the recording", 1, 1)
-        return utterance
+        # Alignment works on 16 kHz; the video gets the recording at full quality.
+        from dataclasses import replace
+
+        from common.media import read_audio
+
+        full = read_audio(args.audio, sample_rate=48000)
+        return replace(utterance, audio=full, sample_rate=48000) if full.size else utterance
     if args.transcript:
         raise UserInputError("--transcript goes with --audio")
     if not (args.text or args.script):

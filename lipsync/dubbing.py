@@ -92,6 +92,11 @@ def dub_video(record: AvatarRecord, video: str | Path, utterance, out: str | Pat
         utterance = pad_utterance(utterance, before=0.0, after=n_video / fps - utterance.duration)
     mouth = mouth_track(utterance.phonemes, utterance.duration, fps=fps)
     n = len(mouth.openness)
+    if n_video < n <= n_video + 2:
+        # Speech a frame or two longer than the video (codec padding): end with the
+        # video instead of cutting to the base loop for a blink of an eye.
+        n = n_video
+        mouth = replace(mouth, openness=mouth.openness[:n], spread=mouth.spread[:n])
     size = even_size(tracks.frame_size)
 
     def bases() -> Iterator[BaseFrame]:

@@ -47,7 +47,7 @@ def measure(frames: Iterable[np.ndarray], *, boxes_from: np.ndarray | None = Non
             faces = tracker.detect(frame)
             p = faces[0] if faces else np.full((478, 2), np.nan, np.float32)
             pts.append(p)
-            ref = boxes_from[i] if boxes_from is not None else p
+            ref = boxes_from[min(i, len(boxes_from) - 1)] if boxes_from is not None else p
             sharp.append(_mouth_sharpness(frame, ref))
     return FaceFrames(np.stack(pts), np.array(sharp))
 
@@ -106,6 +106,9 @@ class SyncScores:
 
 def score(output: FaceFrames, real: FaceFrames) -> SyncScores:
     """Compare an output video's face frames with the real frames."""
+    n = min(len(output.points), len(real.points))
+    output = FaceFrames(output.points[:n], output.mouth_sharpness[:n])
+    real = FaceFrames(real.points[:n], real.mouth_sharpness[:n])
     d = lip_distance(output, real)
     a, b = apertures(output), apertures(real)
     ok = ~(np.isnan(a) | np.isnan(b))

@@ -1,0 +1,103 @@
+"""The neural renderer: a per-avatar network draws the lower face for target lips.
+
+Per crop: the warp renderer warps the avatar's nearest real mouth to the target
+lips (the aligned source); the network, given that, the base crop with its lower
+face blanked, maps of the target landmarks and the avatar's reference crops,
+draws the lower face.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from avatars.bank import MouthBank
+from lipsync.neural import inputs as I
+from lipsync.neural.model import from_pretrained
+from lipsync.warp_renderer import WarpRenderer
+
+
+class NeuralRenderer:
+    """Produces mouth crops for target lip shapes with the avatar's trained network.
+
+    Same interface as :class:`lipsync.warp_renderer.WarpRenderer`. Rendering is
+    deterministic: the same lips, frame and base crop give the same pixels.
+
+    Parameters
+    ----------
+    bank : MouthBank
+        The avatar's mouth bank (crop geometry, mean nose and jaw).
+    weights_dir : Path
+        Folder written by :func:`lipsync.neural.train_renderer`.
+    device : str or torch.device, optional
+        Default: CUDA when available, else the CPU.
+    """
+
+    def __init__(self, bank: MouthBank, weights_dir: Path, *, device=None):
+        self.bank = bank
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = from_pretrained(weights_dir, device=self.device)
+        self.config = self.model.config
+        self.crop_size = bank.geometry.size
+        self.scale = I.fit_scale(self.crop_size, self.config.size)
+        self.ppu = bank.geometry.px_per_unit * self.scale
+        self.ref_nose = bank.nose.mean(axis=(0, 1))
+        # Without a frame, lips are drawn over the bank's typical jaw.
+        self._mean_lips = bank.lips.mean(0).astype(np.float64)
+        self._mean_jaw = bank.jaw.mean(0).astype(np.float64)
+        self._cache: tuple | None = None
+        self.warp = WarpRenderer(bank)
+
+    def render(self, lips: np.ndarray, frame: tuple | None = None,
+               base_crop: np.ndarray | None = None) -> np.ndarray:
+        """Mouth crop, uint8 (h, w, 3), whose lips have shape ``lips``.
+
+        Parameters
+        ----------
+        lips : np.ndarray
+            (40, 2) target lips, canonical units, relative to the avatar's mean nose.
+        frame : tuple of np.ndarray, optional
+            (lips, jaw, nose) canonical landmarks of the base frame: the lips are
+            placed relative to its nose (so they follow head pitch) and its jaw line,
+            lowered as far as the target's lower lip drops, is drawn as the target jaw.
+        base_crop : np.ndarray
+            uint8 (h, w, 3) the base frame's mouth crop; everything outside the
+            blanked lower face is kept from it.
+        """
+        if base_crop is None:
+            raise ValueError("the neural renderer needs the base frame's mouth crop")
+        target = np.asarray(lips, np.float64)
+        if frame is not None:
+            placed = target + (np.asarray(frame[2], np.float64).mean(0) - self.ref_nose)
+            jaw = I.target_jaw(placed, np.asarray(frame[0], np.float64), frame[1])
+        else:
+            placed = target
+            jaw = I.target_jaw(placed, self._mean_lips, self._mean_jaw)
+        key = (placed.round(5).tobytes(), jaw.round(5).tobytes(), hash(base_crop.tobytes()))
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        aligned = self.warp.render(target, frame, base_crop)
+        out = self.forward([placed], [jaw], [base_crop], [aligned])[0]
+        self._cache = (key, out)
+        return out
+
+    @torch.no_grad()
+    def forward(self, lips: list, jaw: list, base_crops: list, aligned: list) -> list:
+        """Network output for placed lips and jaw (canonical), base crops and aligned sources (crop size)."""
+        geom, size = self.bank.geometry, self.config.size
+        maps = np.stack([I.draw_maps(I.lips_px(l, geom, self.scale), I.lips_px(j, geom, self.scale), size, self.ppu)
+                         for l, j in zip(lips, jaw)])
+        dev = self.device
+        tensor = lambda imgs: (torch.from_numpy(np.stack([I.to_model(np.asarray(b, np.uint8), size, self.scale)
+                                                          for b in imgs])).to(dev).permute(0, 3, 1, 2)
+                               .float().div_(127.5).sub_(1.0))
+        # Denormal activations make CPU convolutions ~30x slower; flushing them is harmless.
+        torch.set_flush_denormal(True)
+        try:
+            out = self.model(tensor(base_crops), torch.from_numpy(maps).to(dev), tensor(aligned))
+        finally:
+            torch.set_flush_denormal(False)
+        out = out.add_(1.0).mul_(127.5).clamp_(0, 255).round_().byte().permute(0, 2, 3, 1).cpu().numpy()
+        return [I.from_model(o, self.crop_size, self.scale) for o in out]

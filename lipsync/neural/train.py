@@ -41,8 +41,10 @@ from lipsync.neural.model import (LipGenerator, PatchDiscriminator, RendererConf
 STAGE = "training lip renderer"
 CHECKPOINT = "checkpoint.safetensors"
 CHECKPOINT_META = "checkpoint.json"
-#: Default time budget of a training run (an 8 s clip; the 2-core CPU it was tuned on).
-DEFAULT_MINUTES = 5.0
+#: Default length of a training run: ~5 min for an 8 s clip on the 2-core CPU it was tuned on ...
+DEFAULT_STEPS = 600
+#: ... and the time it may take at most (a slower or busy machine): the schedule then follows the clock.
+DEFAULT_MINUTES = 9.0
 #: Upper bound on steps when only a time budget is given (a GPU would otherwise run far longer than useful).
 MAX_STEPS = 6000
 
@@ -362,14 +364,14 @@ def train_renderer(record: AvatarRecord, *, steps: int | None = None, minutes: f
         The avatar; writes ``record.path / "parts" / "renderer"`` (config.json,
         model.safetensors, checkpoint.safetensors, checkpoint.json).
     steps : int, optional
-        Train for this many steps in all (a resumed run counts the steps already done);
-        the run is then deterministic.
+        Train for this many steps in all (a resumed run counts the steps already done).
+        Given alone, the run is deterministic.
     minutes : float, optional
-        Without ``steps``: train for this long (a resumed run for this much longer);
-        the learning-rate schedule follows the elapsed share of the time, so the run
-        ends annealed whatever the machine's speed or load. With ``steps``: stop early
-        if this time is up (a later call resumes). Neither given: :data:`DEFAULT_MINUTES`
-        for a fresh run, the rest of the checkpoint's budget for a resumed one.
+        Train for at most this long (a resumed run: this much longer). The run ends at
+        whichever limit comes first, and the learning-rate schedule follows whichever
+        is further along, so the model written is annealed whatever the machine's speed
+        or load. Neither given: :data:`DEFAULT_STEPS` within :data:`DEFAULT_MINUTES`
+        (a resumed run keeps its checkpoint's limits).
     progress : callable, optional
         ``progress(stage, done, total)`` after every step.
     device : str or torch.device, optional
@@ -437,17 +439,15 @@ def _train(record, *, steps, minutes, progress, device, resume, exclude, config,
         done, prior_seconds = int(meta["step"]), float(meta["seconds"])
         losses = list(meta.get("losses", []))[:done]
     resumed_from = done
-    # Step mode (deterministic) or time mode (the schedule follows the share of the budget used).
-    if steps is not None:
-        total, budget = int(steps), (None if minutes is None else prior_seconds + float(minutes) * 60.0)
-    elif meta is not None and meta.get("total") is not None and minutes is None:
-        total, budget = int(meta["total"]), None
-    else:
-        total = None
-        if minutes is not None:
-            budget = prior_seconds + float(minutes) * 60.0
+    # Limits of the run: steps and/or seconds (of the whole run, earlier calls included).
+    if steps is None and minutes is None:
+        if meta is not None:
+            total, budget = meta.get("total"), meta.get("budget")
         else:
-            budget = float(meta["budget"]) if meta is not None and meta.get("budget") else DEFAULT_MINUTES * 60.0
+            total, budget = DEFAULT_STEPS, DEFAULT_MINUTES * 60.0
+    else:
+        total = None if steps is None else int(steps)
+        budget = None if minutes is None else prior_seconds + float(minutes) * 60.0
     amp, amp_dtype = _autocast(dev)
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
 
@@ -461,13 +461,13 @@ def _train(record, *, steps, minutes, progress, device, resume, exclude, config,
     run_start = time.perf_counter()
 
     def fraction(step: int) -> float:
-        """Share of the run done: of the steps (step mode) or of the time budget (time mode)."""
-        if total is not None:
-            return step / max(total, 1)
-        return max((prior_seconds + time.perf_counter() - started) / budget, step / MAX_STEPS)
+        """Share of the run done: of its steps or of its time, whichever is further along."""
+        by_steps = step / max(total, 1) if total is not None else step / MAX_STEPS
+        by_time = (prior_seconds + time.perf_counter() - started) / budget if budget else 0.0
+        return max(by_steps, by_time)
 
     saved = done
-    while (step < total) if total is not None else fraction(step) < 1.0:
+    while fraction(step) < 1.0:
         rng = np.random.default_rng([settings.seed, step])
         target, aligned, maps, mouth, corners, near = data.sample(rng, settings.batch)
         target, aligned, maps, mouth = target.to(dev), aligned.to(dev), maps.to(dev), mouth.to(dev)
@@ -510,16 +510,14 @@ def _train(record, *, steps, minutes, progress, device, resume, exclude, config,
         step += 1
         losses.append(round(float(l1.detach()), 5))
         elapsed = time.perf_counter() - started
-        if total is not None:
-            shown = total
-        else:  # steps expected in the budget at the speed so far
+        shown = total if total is not None else MAX_STEPS
+        if budget:  # the steps that fit in the time left at the speed so far
             rate = (step - done) / max(time.perf_counter() - run_start, 1e-6)
-            shown = max(step + 1, int(step + rate * (budget - prior_seconds - elapsed)))
-            shown = step if fraction(step) >= 1.0 else shown
-        progress(STAGE, step, shown)
+            shown = min(shown, max(step + 1, int(step + rate * (budget - prior_seconds - elapsed))))
         over = budget is not None and prior_seconds + elapsed >= budget
-        last = (step >= total) if total is not None else over
-        if step % settings.checkpoint_every == 0 or last or over:
+        last = over or (total is not None and step >= total)
+        progress(STAGE, step, step if last else shown)
+        if step % settings.checkpoint_every == 0 or last:
             checkpoint(step, prior_seconds + elapsed)
             saved = step
         if over:

@@ -9,11 +9,22 @@ Pairs are shifted together by whole pixels (and now and then scaled a little), s
 the network learns to put the mouth where the landmark maps say, not where the
 base's context suggests; the blanking mask stays put, as it does when rendering.
 
-Losses: L1 (weighted up around the lips), L1 of image gradients (edges), and,
-after a warm-up, a small PatchGAN on the mouth (hinge loss) for crisp teeth and
-lips. Training is deterministic for a given step count (the data of step ``k``
+A share of the pairs instead gets the most closed mouth, opened by the warp with
+a painted inner mouth: what the warp renderer shows when no real mouth is open
+enough, and what the network gains most on (mouth-region L1 about halved).
+
+Losses, inside the blanked region: L1 (weighted up around the lips), L1 of image
+gradients, L1 of the fine detail (high-pass) against the aligned source's when that
+is a real mouth (without it the output goes soft: L1 alone averages the teeth it
+cannot predict), and, after 30 % of the run, a small PatchGAN on the mouth (hinge
+loss). Training is deterministic for a given step count (the data of step ``k``
 comes from a generator seeded with ``(seed, k)``), checkpoints atomically every
 few steps and resumes from the checkpoint.
+
+Measured on presenter_e (8 s clip, 200 crops, 288x256 model input) on the 2-core
+CPU: 600 steps of 8 in 5.0 min; on 17 held-out crops the mouth-region L1 is 14.4
+vs 17.4 for the warp alone (15.9 vs 29.2 from a painted mouth), with the lips'
+Laplacian variance at 1.0x the real crops' (0.9x from a painted mouth).
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 

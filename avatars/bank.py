@@ -106,6 +106,17 @@ _OPEN_OFFSET = np.r_[np.zeros(1), np.full(9, 0.12), np.zeros(10), np.zeros(1), n
                      np.zeros(1), np.full(9, -0.02)]
 
 
+def target_jaw(lips: np.ndarray, base_lips: np.ndarray, base_jaw: np.ndarray) -> np.ndarray:
+    """The base jaw line moved down as far as the target's lower lip drops below the base's,
+    so an opening mouth takes the chin with it (canonical units, (21, 2))."""
+    from avatars.landmarks import APERTURE_PAIR
+
+    bot = APERTURE_PAIR[1]
+    jaw = np.array(base_jaw, np.float64)
+    jaw[:, 1] += _jaw_weights(len(jaw)) * float(lips[bot, 1] - base_lips[bot, 1]) * 0.8
+    return jaw
+
+
 def _jaw_weights(n: int = len(JAW)) -> np.ndarray:
     d = np.abs(np.arange(n) - (n - 1) / 2) / ((n - 1) / 2)
     return np.clip(1.0 - d * 1.15, 0.0, 1.0) ** 1.5
@@ -143,9 +154,7 @@ def reshape_crop(crop: np.ndarray, geometry: CropGeometry, src: tuple, dst_lips:
     s_lips, s_jaw, s_nose = src
     top, bot = APERTURE_PAIR
     b_lips, b_jaw, b_nose = frame if frame is not None else src
-    drop = dst_lips[bot, 1] - b_lips[bot, 1]
-    d_jaw = np.array(b_jaw, np.float64)
-    d_jaw[:, 1] += _jaw_weights() * drop * 0.8
+    d_jaw = target_jaw(dst_lips, b_lips, b_jaw)
     c2p = geometry.canon_to_crop()
     w, h = geometry.size
     border = border_points(w, h, per_side=5)

@@ -44,6 +44,12 @@ class WarpRenderer:
         self._prev = best
         return best
 
+    def place(self, lips: np.ndarray, frame: tuple | None) -> np.ndarray:
+        """Target lips moved from the avatar's mean nose to the base frame's nose (head pitch)."""
+        if frame is None:
+            return np.asarray(lips, np.float64)
+        return np.asarray(lips, np.float64) + (np.asarray(frame[2], np.float64).mean(0) - self.ref_nose)
+
     def render(self, lips: np.ndarray, frame: tuple | None = None,
                base_crop: np.ndarray | None = None) -> np.ndarray:
         """Mouth crop, uint8 (h, w, 3), whose lips have shape ``lips``.
@@ -60,8 +66,7 @@ class WarpRenderer:
             renderer draws on real bank mouths), part of the renderer interface.
         """
         k = self.choose(lips)
-        if frame is not None:
-            lips = lips + (frame[2].mean(0) - self.ref_nose)
+        lips = self.place(lips, frame)
         key = (k, lips.round(4).tobytes(), None if frame is None else np.round(frame[1], 4).tobytes())
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]

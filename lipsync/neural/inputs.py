@@ -9,10 +9,13 @@ Only a crop larger than the model size is scaled down first.
 
 from __future__ import annotations
 
+
 import cv2
 import numpy as np
 
-from avatars.landmarks import APERTURE_PAIR, apply, lip_features
+# The jaw rule is the warp renderer's own, so both renderers open the chin alike.
+from avatars.bank import target_jaw  # noqa: F401  (re-exported for the trainer)
+from avatars.landmarks import apply, lip_features
 from avatars.mouth import CropGeometry
 
 _SUB = 4  # sub-pixel bits for cv2 drawing (coordinates * 16)
@@ -96,22 +99,6 @@ def mouth_region(lips_px: np.ndarray, size: tuple[int, int], px_per_unit: float)
     cv2.fillPoly(m, [_pts(lips_px[:20])], 1, cv2.LINE_8, _SUB)
     r = max(1, int(round(0.06 * px_per_unit)))
     return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(np.float32)
-
-
-def jaw_weights(n: int = 21) -> np.ndarray:
-    """How much each jaw point follows a dropping lower lip (1 at the chin, 0 at the cheeks)."""
-    d = np.abs(np.arange(n) - (n - 1) / 2) / ((n - 1) / 2)
-    return np.clip(1.0 - d * 1.15, 0.0, 1.0) ** 1.5
-
-
-def target_jaw(lips: np.ndarray, base_lips: np.ndarray, base_jaw: np.ndarray) -> np.ndarray:
-    """The base jaw line moved down as far as the target's lower lip drops below the base's
-    (the same rule the warp renderer uses, so an opening mouth takes the chin with it)."""
-    bot = APERTURE_PAIR[1]
-    drop = float(lips[bot, 1] - base_lips[bot, 1])
-    jaw = np.array(base_jaw, np.float64)
-    jaw[:, 1] += jaw_weights(len(jaw)) * drop * 0.8
-    return jaw
 
 
 def synthetic_count(bank, record_manifest: dict | None) -> int:

@@ -43,12 +43,16 @@ class NeuralRenderer:
         self.crop_size = bank.geometry.size
         self.scale = I.fit_scale(self.crop_size, self.config.size)
         self.ppu = bank.geometry.px_per_unit * self.scale
-        self.ref_nose = bank.nose.mean(axis=(0, 1))
         # Without a frame, lips are drawn over the bank's typical jaw.
         self._mean_lips = bank.lips.mean(0).astype(np.float64)
         self._mean_jaw = bank.jaw.mean(0).astype(np.float64)
         self._cache: tuple | None = None
         self.warp = WarpRenderer(bank)
+
+    @property
+    def ref_nose(self) -> np.ndarray:
+        """The avatar's mean nose position (canonical), the reference target lips are given against."""
+        return self.warp.ref_nose
 
     def render(self, lips: np.ndarray, frame: tuple | None = None,
                base_crop: np.ndarray | None = None) -> np.ndarray:
@@ -69,11 +73,10 @@ class NeuralRenderer:
         if base_crop is None:
             raise ValueError("the neural renderer needs the base frame's mouth crop")
         target = np.asarray(lips, np.float64)
+        placed = self.warp.place(target, frame)
         if frame is not None:
-            placed = target + (np.asarray(frame[2], np.float64).mean(0) - self.ref_nose)
             jaw = I.target_jaw(placed, np.asarray(frame[0], np.float64), frame[1])
         else:
-            placed = target
             jaw = I.target_jaw(placed, self._mean_lips, self._mean_jaw)
         key = (placed.round(5).tobytes(), jaw.round(5).tobytes(), hash(base_crop.tobytes()))
         if self._cache is not None and self._cache[0] == key:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from common.errors import ScriptError
+from speech.variables import find_placeholders
 
 SENTENCE_PAUSE_S = 0.35
 PARAGRAPH_PAUSE_S = 0.8
@@ -181,6 +182,13 @@ def parse_script(text: str) -> tuple[Segment, ...]:
     """
     if not isinstance(text, str):
         raise ScriptError(f"the script must be text, got {type(text).__name__}")
+    placeholders = find_placeholders(text)
+    if placeholders:
+        first = placeholders[0]
+        raise ScriptError(
+            f"variable {{{{{first.name}}}}} at line {first.line}, column {first.column} is not "
+            "filled; give its value (podium batch --rows people.csv) or remove it"
+        )
     # Raw items: ("text", str, ends_sentence) | ("natural", s) | ("explicit", s)
     items: list[tuple] = []
 

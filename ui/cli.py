@@ -201,6 +201,30 @@ def cmd_dub(args) -> int:
     return 0
 
 
+def cmd_batch(args) -> int:
+    from lipsync import RenderOptions
+    from lipsync.batch import read_rows, render_batch
+
+    record = _library(args).get(args.avatar)
+    template = _read_script(args)
+    rows = read_rows(args.rows, name_column=args.name_column)
+    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
+                            renderer=args.renderer)
+    bar = _progress()
+
+    def report(row) -> None:
+        bar.close()
+        detail = f"{row.file.name} ({row.duration:.1f} s)" if row.file and row.duration else ""
+        print(f"row {row.index}: {row.status} {detail}{row.error or ''}".rstrip())
+
+    summary = render_batch(record, template, rows, args.out, options=options, progress=bar,
+                           on_row=report)
+    bar.close()
+    print(f"{summary.count('rendered')} rendered, {summary.count('skipped')} already there, "
+          f"{summary.count('failed')} failed; summary in {summary.summary_csv}")
+    return EXIT_USER if summary.count("failed") else 0
+
+
 def cmd_demo(args) -> int:
     from avatars import create_from_photo
     from lipsync import RenderOptions, render_script
@@ -283,6 +307,22 @@ def build_parser() -> argparse.ArgumentParser:
     speech_args(dub)
     dub.add_argument("--video", required=True, help="a video of the avatar's presenter")
     dub.set_defaults(func=cmd_dub)
+
+    batch = sub.add_parser("batch", help="one video per CSV row, {{variables}} filled from its columns",
+                           parents=[home])
+    batch.add_argument("--avatar", required=True)
+    batch.add_argument("--script", required=True, metavar="TEMPLATE",
+                       help="a UTF-8 script file with {{variables}} named like the CSV columns")
+    batch.add_argument("--rows", required=True, metavar="PEOPLE.csv", help="one row per video, with a header")
+    batch.add_argument("--out", required=True, metavar="DIR", help="folder for the videos and summary.csv")
+    batch.add_argument("--name-column", help="column that names each file (default: 'file' if present, "
+                       "else the row number)")
+    batch.add_argument("--voice", default="en-us", help="voice id (see `podium voices`); default en-us")
+    batch.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
+    batch.add_argument("--size", metavar="WxH", help="output size, e.g. 1280x720 (default: the avatar's)")
+    batch.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
+                       help="mouth renderer (default: the avatar's own)")
+    batch.set_defaults(func=cmd_batch)
 
     demo = sub.add_parser("demo", help="build the demo avatar and render the sample script",
                           parents=[home])

@@ -98,7 +98,12 @@ def build_mask(geometry: CropGeometry, canon_points: np.ndarray) -> np.ndarray:
     core = cv2.erode(core, np.ones((2 * k + 1, 2 * k + 1), np.uint8))
     cv2.fillPoly(core, [np.round(apply(c2p, lips_big) * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
     mask = cv2.GaussianBlur(core, (0, 0), sigma)
-    return np.clip(np.maximum(mask * 1.25, core * (mask > 0.5)), 0.0, 1.0).astype(np.float32)
+    # The enlarged lips must be covered fully (no ghost of the base frame's lips), but
+    # without a step in the mask: blur a grown copy, which is ~1 over the lips themselves.
+    lips_fill = np.zeros((h, w), np.float32)
+    cv2.fillPoly(lips_fill, [np.round(apply(c2p, lips_big) * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
+    lips_fill = cv2.GaussianBlur(cv2.dilate(lips_fill, np.ones((2 * k + 1, 2 * k + 1), np.uint8)), (0, 0), sigma)
+    return np.clip(np.maximum(mask, lips_fill) * 1.25, 0.0, 1.0).astype(np.float32)
 
 
 #: Per-lip-point offset (canonical units) that opens a mouth for triangulation.

@@ -12,6 +12,7 @@ import pytest
 
 import speech
 from common.errors import UserInputError
+from conftest import FOOTAGE_DIR, needs_shared
 from speech.align import ARPABET_TO_IPA, frame_db, quiet_runs
 
 SPEECH_DIR = (Path(os.environ["PODIUM_SHARED"]) / "speech" if os.environ.get("PODIUM_SHARED")
@@ -264,3 +265,32 @@ def test_empty_transcript(tts_case, transcript):
 def test_bad_language(tts_case):
     with pytest.raises(UserInputError, match="language"):
         speech.align_recording(tts_case[1], language="english please")
+
+
+# --- English without a transcript: recognised words, force-aligned ------------------------
+
+
+@needs_shared
+def test_english_recognition_times_real_lips_better_than_phone_loop():
+    """On real presenters, the mouth openness the phones predict follows the lip gap
+    tracked in the video more closely when English words are recognised and aligned."""
+    from avatars.landmarks import LOWER_INNER_LIP, UPPER_INNER_LIP, inter_ocular
+    from avatars.tracking import track
+    from common.media import probe, read_frames
+    from lipsync.coarticulation import mouth_track
+
+    r_loop, r_recognised = [], []
+    for clip in sorted(FOOTAGE_DIR.glob("presenter_*.mp4")):
+        fps = probe(clip).fps
+        p = track(read_frames(clip, fps=fps)).points
+        gap = (p[:, LOWER_INNER_LIP, 1] - p[:, UPPER_INNER_LIP, 1]) / inter_ocular(p)
+        for lang, out in ((None, r_loop), ("en-us", r_recognised)):
+            utt = speech.align_recording(clip, language=lang)
+            assert utt.words == ()  # guessed words never become captions
+            check_phones(utt)
+            opening = mouth_track(utt.phonemes, utt.duration, fps=fps).openness
+            n = min(len(opening), len(gap))
+            out.append(np.corrcoef(opening[:n], gap[:n])[0, 1])
+    assert len(r_loop) >= 3
+    assert np.mean(r_recognised) > np.mean(r_loop) + 0.05, (r_loop, r_recognised)
+    assert np.mean(r_recognised) > 0.3

@@ -176,7 +176,7 @@ def test_bad_dub_and_audio_options(home, tmp_path, bad_inputs):
     _expect_user_error(home, "dub", "--avatar", "portrait", "--video", str(bad_inputs["noface"]),
                        "--text", "Hi.", "--out", str(out), says="no single face", outputs=[out])
     _expect_user_error(home, "say", "--avatar", "portrait", "--text", "Hi.", "--transcript", "Hi",
-                       "--out", str(out), says="--transcript goes with --audio", outputs=[out])
+                       "--out", str(out), says="--transcript and --language go with --audio", outputs=[out])
     _expect_user_error(home, "say", "--avatar", "portrait", "--out", str(out),
                        says="give the speech", outputs=[out])
     _expect_user_error(home, "say", "--avatar", "portrait", "--renderer", "neural", "--text", "Hi.",

@@ -143,7 +143,7 @@ def _speech_input(args, bar):
             raise UserInputError("give either --audio (a recording) or --text/--script, not both")
         transcript = args.transcript
         bar("aligning the recording", 0, 1)
-        utterance = speech.align_recording(args.audio, transcript=transcript)
+        utterance = speech.align_recording(args.audio, transcript=transcript, language=args.language)
         bar("aligning the recording", 1, 1)
         # Alignment works on 16 kHz; the video gets the recording at full quality.
         from dataclasses import replace
@@ -152,8 +152,9 @@ def _speech_input(args, bar):
 
         full = read_audio(args.audio, sample_rate=48000)
         return replace(utterance, audio=full, sample_rate=48000) if full.size else utterance
-    if args.transcript:
-        raise UserInputError("--transcript goes with --audio")
+    if args.transcript or args.language:
+        raise UserInputError("--transcript and --language go with --audio (for text, --voice "
+                             "sets the language)")
     if not (args.text or args.script):
         raise UserInputError("give the speech: --text TEXT, --script FILE or --audio VOICE.wav")
     script = _read_script(args)
@@ -225,6 +226,18 @@ def cmd_batch(args) -> int:
     return EXIT_USER if summary.count("failed") else 0
 
 
+def cmd_ui(args) -> int:
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise UserInputError("the web studio needs gradio: pip install 'gradio==6.31.0'") from None
+    from ui.studio.server import launch
+
+    launch(home=args.home, host=args.host, port=args.port, auth=args.auth, share=args.share,
+           max_upload=args.max_upload)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from avatars import create_from_photo
     from lipsync import RenderOptions, render_script
@@ -291,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
         text.add_argument("--script", metavar="FILE", help="a UTF-8 script file")
         p.add_argument("--audio", metavar="VOICE.wav", help="a recorded voice instead of a script")
         p.add_argument("--transcript", help="what the recording says (better lip sync, English)")
+        p.add_argument("--language", metavar="CODE",
+                       help="language of the recording, e.g. en, de, ja: 'en' times English lips by "
+                            "recognising the words (better than the language-neutral default)")
         p.add_argument("--voice", default="en-us", help="voice id (see `podium voices`); default en-us")
         p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
         p.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
@@ -328,6 +344,18 @@ def build_parser() -> argparse.ArgumentParser:
                           parents=[home])
     demo.add_argument("--out", default="out/demo.mp4", metavar="FILE.mp4")
     demo.set_defaults(func=cmd_demo)
+
+    studio = sub.add_parser("ui", help="open the web studio (Gradio) in your browser", parents=[home])
+    studio.add_argument("--host", default="127.0.0.1",
+                        help="address to serve on (default 127.0.0.1: this machine only)")
+    studio.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    studio.add_argument("--auth", metavar="USER:PASSWORD",
+                        help="require this login (default: $PODIUM_AUTH; none when unset)")
+    studio.add_argument("--share", action="store_true",
+                        help="also make a public gradio.live link (off by default)")
+    studio.add_argument("--max-upload", default="500mb", metavar="SIZE",
+                        help="largest accepted upload, e.g. 200mb or 2gb (default 500mb)")
+    studio.set_defaults(func=cmd_ui)
     return p
 
 

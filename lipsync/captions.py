@@ -88,17 +88,33 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+#: Characters that must not start a line (Japanese kinsoku shori, Chinese too):
+#: closing brackets, commas, full stops, small kana and the prolonged-sound mark.
+NO_LINE_START = set("、。，．,.!?！？：；:;)]}）］｝」』】〉》〕’”ゝゞーァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎゕゖ・…")
+#: Characters that must not end a line: opening brackets and quotes.
+NO_LINE_END = set("([{（［｛「『【〈《〔‘“")
+#: Right-to-left mark: put before each line of a right-to-left caption so players lay the
+#: line out right to left even when it starts with a number or a Latin word.
+RLM = "\u200f"
+
+
 def _split_long(unit: _Unit, max_chars: int) -> list[_Unit]:
     # A word wider than a line (a URL, a run of CJK text) is cut between
-    # characters, its time shared out by length.
+    # characters, its time shared out by length. A cut never leaves a closing
+    # mark at the start of a line or an opening one at its end.
     if _width(unit.text) <= max_chars:
         return [unit]
     pieces: list[str] = []
     current = ""
     for ch in unit.text:
         if current and _width(current + ch) > max_chars:
-            pieces.append(current)
-            current = ""
+            cut = len(current)
+            while cut > 1 and (ch if cut == len(current) else current[cut]) in NO_LINE_START:
+                cut -= 1
+            while cut > 1 and current[cut - 1] in NO_LINE_END:
+                cut -= 1
+            pieces.append(current[:cut])
+            current = current[cut:]
         current += ch
     pieces.append(current)
     dur = unit.end - unit.start
@@ -110,6 +126,18 @@ def _split_long(unit: _Unit, max_chars: int) -> list[_Unit]:
         b = unit.start + dur * done / len(unit.text)
         out.append(_Unit(piece, unit.space_before if i == 0 else False, a, b))
     return out
+
+
+def is_right_to_left(text: str) -> bool:
+    """True when most letters of ``text`` belong to a right-to-left script (Arabic, Hebrew...)."""
+    rtl = ltr = 0
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            rtl += 1
+        elif kind == "L":
+            ltr += 1
+    return rtl > ltr
 
 
 def _wrap(units: Sequence[_Unit], width: int) -> list[str]:
@@ -196,6 +224,8 @@ def make_cues(utterance: Utterance, *, max_chars: int = 42, max_lines: int = 2) 
     -------
     list of Cue
         In time order, non-overlapping, inside ``[0, utterance.duration]``.
+        Lines of right-to-left sentences start with :data:`RLM`; text without
+        spaces (Chinese, Japanese) is cut by width, never before a closing mark.
     """
     if max_chars < 1 or max_lines < 1:
         raise UserInputError(
@@ -220,9 +250,12 @@ def make_cues(utterance: Utterance, *, max_chars: int = 42, max_lines: int = 2) 
         if not units:
             continue
 
+        rtl = is_right_to_left(sentence.text)
         for a, b in _chunk(units, max_chars, max_lines):
             chunk = units[a:b]
             lines = _balanced_lines(chunk, max_chars, max_lines) or [u.text for u in chunk]
+            if rtl:
+                lines = [RLM + line for line in lines]
             start = sentence.start if a == 0 else chunk[0].start
             end = sentence.end if b == len(units) else chunk[-1].end
             cues.append(Cue(start, end, tuple(lines)))

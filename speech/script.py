@@ -85,6 +85,24 @@ def _is_speakable(text: str) -> bool:
     return any(not (c.isspace() or unicodedata.category(c).startswith("P")) for c in text)
 
 
+# "am 3. Mai", "le 1. janvier" (rare), "el 3. de mayo": a day number with a full stop
+# before a month is an ordinal date (German style), not a sentence end.
+_MONTHS = frozenset(
+    "januar jänner februar märz april mai juni juli august september oktober november dezember "
+    "jan feb mär apr jun jul aug sep sept okt nov dez "
+    "january march may june july october december mar oct dec "
+    "janvier février mars avril juin juillet août septembre octobre novembre décembre "
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre "
+    "de".split()
+)
+
+
+def _is_ordinal_date(before: str, following: str) -> bool:
+    word = before.split()[-1] if before.split() else ""
+    nxt = following.split()[0].strip(",.;:").lower() if following.split() else ""
+    return word.isdigit() and 1 <= int(word) <= 31 and nxt in _MONTHS
+
+
 def _is_abbreviation(before: str) -> bool:
     word = before.split()[-1] if before.split() else ""
     word = word.lstrip(_CLOSERS + "([{\"'“‘«").rstrip(".")
@@ -118,6 +136,8 @@ def split_sentences(paragraph: str) -> list[str]:
             if _is_abbreviation(paragraph[start : m.start()]):
                 continue
             following = paragraph[m.end() :].lstrip()
+            if _is_ordinal_date(paragraph[start : m.start()], following):
+                continue
             # "co. ltd" or "approx. ten": a lower-case word does not start a sentence.
             if following[:1].islower():
                 continue

@@ -146,3 +146,47 @@ def test_bad_limits(utt):
 def test_missing_folder(cues, tmp_path):
     with pytest.raises(UserInputError, match="does not exist"):
         write_srt(cues, tmp_path / "nope" / "out.srt")
+
+
+# --- languages: right-to-left and CJK ------------------------------------------------------
+
+from lipsync.captions import NO_LINE_START, RLM  # noqa: E402
+
+LANGUAGE_SENTENCES = {
+    "de": "Willkommen zum Kurs. Heute lernen wir am 3. Mai drei neue Dinge über das Wetter.",
+    "ar": "مرحبا بكم في الدورة. اليوم نتعلم 3 أشياء جديدة عن الطقس في الجبال.",
+    "he": "שלום לכולם. היום נלמד 3 דברים חדשים על מזג האוויר בהרים.",
+    "ja": "こんにちは、皆さん。今日は山の天気について、三つの新しいことを学びます。",
+}
+
+
+@pytest.mark.parametrize("voice", sorted(LANGUAGE_SENTENCES))
+def test_word_timed_captions_in_four_languages(voice):
+    text = LANGUAGE_SENTENCES[voice]
+    u = synthesize(text, voice=voice)
+    cues = make_cues(u, max_chars=20, max_lines=2)
+    rtl = voice in ("ar", "he")
+    assert len(u.sentences) == 2  # "3. Mai" is a date, not a sentence end
+    assert len(cues) >= 3  # long sentences are cut by their words' timings
+    for a, b in zip(cues, cues[1:]):
+        assert a.start < a.end <= b.start + 1e-6
+    for c in cues:
+        for line in c.lines:
+            # Right-to-left lines carry a right-to-left mark, so "3" or a Latin word at
+            # the start of a line does not turn the line around; others carry none.
+            assert line.startswith(RLM) == rtl, (voice, line)
+            shown = line.lstrip(RLM)
+            assert shown and shown[0] not in NO_LINE_START, (voice, line)
+            cols = sum(2 if ord(ch) > 0x2E80 else 1 for ch in shown)
+            assert cols <= 20, (voice, line)
+    shown = "".join("".join(line.lstrip(RLM) for line in c.lines) for c in cues)
+    assert shown.replace(" ", "") == "".join(s.text for s in u.sentences).replace(" ", "")
+    # Cue times come from the words: the cue holding the sentence's last word ends at it.
+    assert abs(cues[-1].end - u.sentences[-1].end) < 1e-6
+
+
+def test_japanese_lines_never_start_with_a_closing_mark():
+    u = synthesize("今日は、とても、いい、天気、ですね。明日も、晴れると、いいですね。", voice="ja")
+    for width in range(6, 16):
+        for c in make_cues(u, max_chars=width, max_lines=2):
+            assert all(line[0] not in NO_LINE_START for line in c.lines), (width, c.lines)

@@ -29,10 +29,10 @@ class RenderOptions:
 
     Attributes
     ----------
-    voice : str
-        Voice id (``podium voices``).
+    voice : str, optional
+        Voice id (``podium voices``); default: the avatar's own voice, else en-us.
     rate_wpm : int, optional
-        Speaking rate, words per minute.
+        Speaking rate, words per minute; default: the avatar's own rate, else the voice's.
     size : tuple[int, int], optional
         Output (width, height); default: the avatar's own size.
     crf : int
@@ -45,13 +45,15 @@ class RenderOptions:
         ``"warp"``, ``"neural"`` or ``"auto"`` (the avatar's own renderer).
     """
 
-    voice: str = "en-us"
+    voice: str | None = None
     rate_wpm: int | None = None
     size: tuple[int, int] | None = None
     crf: int = 20
     preset: str = "veryfast"
     loudness: float | None = -16.0
     renderer: str = "auto"
+    music: str | Path | None = None
+    music_volume_db: float = -20.0
 
 
 @dataclass(frozen=True)
@@ -205,12 +207,15 @@ def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], o
     interrupt included, leaves none of them and no temporary files.
     """
     srt, vtt = out.with_suffix(".srt"), out.with_suffix(".vtt")
+    soundtrack = finish_audio(utterance, options)  # before any file exists: music errors first
     fd, wav = tempfile.mkstemp(prefix=".podium-", suffix=".wav", dir=out.parent)
     os.close(fd)
     try:
-        utterance.write_wav(wav)
+        import soundfile
+
+        soundfile.write(wav, soundtrack, utterance.sample_rate, subtype="PCM_16", format="WAV")
         writer = VideoWriter(out, size=size, fps=fps, audio=wav, crf=options.crf,
-                             preset=options.preset, loudness=options.loudness)
+                             preset=options.preset)
         try:
             frames = draw(writer)
         except BaseException:
@@ -229,6 +234,42 @@ def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], o
     finally:
         Path(wav).unlink(missing_ok=True)
     return RenderResult(out, srt, vtt, frames, utterance.duration, track)
+
+
+def speech_settings(record: AvatarRecord, options: RenderOptions) -> tuple[str, int | None]:
+    """(voice, rate_wpm) for a render: the options' own, else the avatar's stored defaults
+    (``podium avatar set``), else en-us at the voice's rate."""
+    stored = record.manifest.get("speech_defaults", {})
+    return (options.voice or stored.get("voice") or "en-us",
+            options.rate_wpm if options.rate_wpm is not None else stored.get("rate_wpm"))
+
+
+def finish_audio(utterance, options: RenderOptions) -> np.ndarray:
+    """The soundtrack as written to the video: speech, music ducked under it (if any),
+    loudness-normalised to ``options.loudness`` with peaks limited to -1.5 dBFS.
+
+    Returns
+    -------
+    np.ndarray
+        float32 (n_samples,) at ``utterance.sample_rate``.
+    """
+    from common.audio import mix_music, normalize_loudness
+
+    audio = utterance.audio
+    if options.music is not None:
+        from common.media import read_audio
+
+        music_path = Path(options.music)
+        if not music_path.is_file():
+            raise UserInputError(f"music file not found: '{music_path}'; check the path")
+        music = read_audio(music_path, sample_rate=utterance.sample_rate)
+        if music.size == 0:
+            raise UserInputError(f"'{music_path.name}' has no audio ffmpeg can read; give a WAV, "
+                                 "MP3 or M4A file")
+        audio = mix_music(audio, music, utterance.sample_rate, volume_db=options.music_volume_db)
+    if options.loudness is not None:
+        audio = normalize_loudness(audio, utterance.sample_rate, target=options.loudness)
+    return np.clip(audio, -1.0, 1.0).astype(np.float32)
 
 
 def even_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -262,7 +303,8 @@ def render_script(record: AvatarRecord, script: str, out: str | Path, *,
     import speech
 
     check_output_path(out)
+    voice, rate = speech_settings(record, options)
     progress("synthesizing speech", 0, 1)
-    utterance = pad_utterance(speech.synthesize(script, voice=options.voice, rate_wpm=options.rate_wpm))
+    utterance = pad_utterance(speech.synthesize(script, voice=voice, rate_wpm=rate))
     progress("synthesizing speech", 1, 1)
     return render_utterance(record, utterance, out, options=options, progress=progress)

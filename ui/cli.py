@@ -121,6 +121,38 @@ def _read_script(args) -> str:
     return args.text
 
 
+def _music(args) -> dict:
+    if not args.music:
+        return {}
+    if not Path(args.music).is_file():
+        raise UserInputError(f"music file not found: '{args.music}'; check the path")
+    if not -60 <= args.music_volume <= 0:
+        raise UserInputError(f"--music-volume {args.music_volume:g} is out of range; give -60 to 0 dB "
+                             "relative to the speech (default -20)")
+    return {"music": args.music, "music_volume_db": args.music_volume}
+
+
+def cmd_avatar_set(args) -> int:
+    import speech
+
+    lib = _library(args)
+    record = lib.get(args.name)
+    stored = dict(record.manifest.get("speech_defaults", {}))
+    if args.voice:
+        stored["voice"] = speech.resolve_voice(args.voice).id
+    if args.rate is not None:
+        speech.synthesize("check", voice=stored.get("voice", "en-us"), rate_wpm=args.rate)  # range check
+        stored["rate_wpm"] = args.rate
+    if args.clear:
+        stored = {}
+    if not (args.voice or args.rate is not None or args.clear):
+        raise UserInputError("give --voice and/or --rate to store, or --clear")
+    lib.update_manifest(args.name, {"speech_defaults": stored})
+    shown = ", ".join(f"{k} {v}" for k, v in stored.items()) or "none (en-us at its own rate)"
+    print(f"'{args.name}' now speaks with: {shown}")
+    return 0
+
+
 def _size(text: str | None):
     if not text:
         return None
@@ -133,7 +165,7 @@ def _size(text: str | None):
     return w, h
 
 
-def _speech_input(args, bar):
+def _speech_input(args, bar, record=None):
     """The utterance to lip-sync: synthesized from --text/--script, or a recording (--audio)."""
     import speech
     from lipsync.pipeline import pad_utterance
@@ -159,9 +191,14 @@ def _speech_input(args, bar):
         raise UserInputError("give the speech: --text TEXT, --script FILE or --audio VOICE.wav")
     script = _read_script(args)
     speech.parse_script(script)  # markup errors before any slow work
-    speech.resolve_voice(args.voice)
+    from lipsync import RenderOptions
+    from lipsync.pipeline import speech_settings
+
+    voice, rate = speech_settings(record, RenderOptions(voice=args.voice, rate_wpm=args.rate)) \
+        if record is not None else (args.voice or "en-us", args.rate)
+    speech.resolve_voice(voice)
     bar("synthesizing speech", 0, 1)
-    utterance = speech.synthesize(script, voice=args.voice, rate_wpm=args.rate)
+    utterance = speech.synthesize(script, voice=voice, rate_wpm=rate)
     bar("synthesizing speech", 1, 1)
     return pad_utterance(utterance)
 
@@ -173,9 +210,9 @@ def cmd_say(args) -> int:
     record = _library(args).get(args.avatar)
     check_output_path(args.out)
     options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
-                            renderer=args.renderer)
+                            renderer=args.renderer, **_music(args))
     bar = _progress()
-    utterance = _speech_input(args, bar)
+    utterance = _speech_input(args, bar, record)
     result = render_utterance(record, utterance, args.out, options=options, progress=bar)
     bar.close()
     print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
@@ -192,9 +229,9 @@ def cmd_dub(args) -> int:
     check_output_path(args.out)
     if not Path(args.video).is_file():
         raise UserInputError(f"video not found: '{args.video}'; check the path")
-    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, renderer=args.renderer)
+    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, renderer=args.renderer, **_music(args))
     bar = _progress()
-    utterance = _speech_input(args, bar)
+    utterance = _speech_input(args, bar, record)
     result = dub_video(record, args.video, utterance, args.out, options=options, progress=bar)
     bar.close()
     print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
@@ -210,7 +247,7 @@ def cmd_batch(args) -> int:
     template = _read_script(args)
     rows = read_rows(args.rows, name_column=args.name_column)
     options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
-                            renderer=args.renderer)
+                            renderer=args.renderer, **_music(args))
     bar = _progress()
 
     def report(row) -> None:
@@ -227,10 +264,10 @@ def cmd_batch(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise UserInputError("the web studio needs gradio: pip install 'gradio==6.31.0'") from None
+    from importlib.util import find_spec
+
+    if find_spec("gradio") is None:
+        raise UserInputError("the web studio needs gradio: pip install 'gradio==6.31.0'")
     from ui.studio.server import launch
 
     launch(home=args.home, host=args.host, port=args.port, auth=args.auth, share=args.share,
@@ -289,6 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = asub.add_parser("show", help="print an avatar's manifest", parents=[home])
     show.add_argument("name")
     show.set_defaults(func=cmd_avatar_show)
+    setp = asub.add_parser("set", help="store the voice and rate every video of this avatar uses",
+                           parents=[home])
+    setp.add_argument("name")
+    setp.add_argument("--voice", help="voice id (see `podium voices`)")
+    setp.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
+    setp.add_argument("--clear", action="store_true", help="forget the stored voice and rate")
+    setp.set_defaults(func=cmd_avatar_set)
     delete = asub.add_parser("delete", help="delete an avatar", parents=[home])
     delete.add_argument("name")
     delete.set_defaults(func=cmd_avatar_delete)
@@ -296,6 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     voices = sub.add_parser("voices", help="list the voices", parents=[home])
     voices.add_argument("--language", help="only voices for this language code, e.g. en or de")
     voices.set_defaults(func=cmd_voices)
+
+    def music_args(p):
+        p.add_argument("--music", metavar="FILE", help="background music, ducked under the speech")
+        p.add_argument("--music-volume", type=float, default=-20.0, metavar="DB",
+                       help="music level relative to the speech, -60..0 dB (default -20)")
 
     def speech_args(p):
         p.add_argument("--avatar", required=True)
@@ -307,10 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--language", metavar="CODE",
                        help="language of the recording, e.g. en, de, ja: 'en' times English lips by "
                             "recognising the words (better than the language-neutral default)")
-        p.add_argument("--voice", default="en-us", help="voice id (see `podium voices`); default en-us")
+        p.add_argument("--voice", help="voice id (see `podium voices`); default: the avatar's, else en-us")
         p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
         p.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
                        help="mouth renderer (default: the avatar's own)")
+        music_args(p)
         p.add_argument("--out", required=True, metavar="FILE.mp4")
 
     say = sub.add_parser("say", help="render a script or a recording with an avatar", parents=[home])
@@ -333,11 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", required=True, metavar="DIR", help="folder for the videos and summary.csv")
     batch.add_argument("--name-column", help="column that names each file (default: 'file' if present, "
                        "else the row number)")
-    batch.add_argument("--voice", default="en-us", help="voice id (see `podium voices`); default en-us")
+    batch.add_argument("--voice", help="voice id (see `podium voices`); default: the avatar's, else en-us")
     batch.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
     batch.add_argument("--size", metavar="WxH", help="output size, e.g. 1280x720 (default: the avatar's)")
     batch.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
                        help="mouth renderer (default: the avatar's own)")
+    music_args(batch)
     batch.set_defaults(func=cmd_batch)
 
     demo = sub.add_parser("demo", help="build the demo avatar and render the sample script",

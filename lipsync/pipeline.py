@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -19,6 +19,8 @@ from common.progress import Progress, silent
 from lipsync.captions import make_cues, write_srt, write_vtt
 from lipsync.coarticulation import MouthTrack, mouth_track
 from lipsync.compositing import Compositor
+from lipsync.layout import FrameComposer, Layout, check_layout, fill_frame
+
 from lipsync.loaded_avatar import LoadedAvatar, load_avatar
 from lipsync.warp_renderer import WarpRenderer
 
@@ -54,6 +56,7 @@ class RenderOptions:
     renderer: str = "auto"
     music: str | Path | None = None
     music_volume_db: float = -20.0
+    layout: Layout = Layout()
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ def make_renderer(avatar: LoadedAvatar, kind: str = "auto"):
 
 def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter, *,
                   bases: Iterable[BaseFrame] | None = None, size: tuple[int, int] | None = None,
+                  composer: FrameComposer | None = None, slides: Sequence | None = None,
                   renderer=None, progress: Progress = silent) -> int:
     """Draw the mouth of every frame of ``track`` and stream the frames to ``writer``.
 
@@ -134,6 +138,10 @@ def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter, 
         Frames to draw on (dubbing); default: the avatar's base loop.
     size : tuple[int, int], optional
         Output (width, height); frames of another size are fitted into it.
+    composer : FrameComposer, optional
+        Places each frame in the output layout (background, slide); overrides ``size``.
+    slides : sequence, optional
+        Per-frame slide image path (scenes), passed to ``composer``.
     renderer : optional
         Mouth renderer; default: :func:`make_renderer` of the avatar.
 
@@ -154,32 +162,13 @@ def render_frames(avatar: LoadedAvatar, track: MouthTrack, writer: VideoWriter, 
             base_crop = extract_crop(base.image, base.frame_to_canon, avatar.bank.geometry)
             crop = renderer.render(lips[k], base.marks, base_crop)
             frame = compositor.paste(base.image, crop, base.frame_to_canon)
-        if size is not None and (frame.shape[1], frame.shape[0]) != size:
-            frame = _fit(frame, size)
+        if composer is not None:
+            frame = composer(frame, slide=slides[k] if slides is not None else None)
+        elif size is not None and (frame.shape[1], frame.shape[0]) != size:
+            frame = fill_frame(frame, size)
         writer.write(frame)
         progress("rendering video", k + 1, n)
     return n
-
-
-def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Scale the whole frame into ``size``; fill the sides with a blurred, dimmed copy.
-
-    Cropping a square presenter shot to 16:9 would cut off the head; plain black
-    bars look unfinished. The blurred fill is what video editors do.
-    """
-    w, h = size
-    fh, fw = frame.shape[:2]
-    s = min(w / fw, h / fh)
-    nw, nh = max(2, round(fw * s)), max(2, round(fh * s))
-    fg = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    if (nw, nh) == (w, h):
-        return fg
-    small = cv2.resize(frame, (max(w // 16, 2), max(h // 16, 2)), interpolation=cv2.INTER_AREA)
-    bg = cv2.resize(cv2.GaussianBlur(small, (0, 0), 2.0), (w, h), interpolation=cv2.INTER_LINEAR)
-    out = (bg.astype(np.uint16) * 3 // 5).astype(np.uint8)
-    x0, y0 = (w - nw) // 2, (h - nh) // 2
-    out[y0:y0 + nh, x0:x0 + nw] = fg
-    return out
 
 
 def pad_utterance(utterance, *, before: float = 0.3, after: float = 0.45):
@@ -283,16 +272,38 @@ def render_utterance(record: AvatarRecord, utterance, out: str | Path, *,
     Steps: 1. load the avatar and its renderer; 2. phones -> per-frame mouth
     targets; 3. frames streamed into H.264 with the audio as AAC, and captions.
     """
+    return _render(record, utterance, out, options=options, progress=progress)
+
+
+def _render(record: AvatarRecord, utterance, out, *, options: RenderOptions, progress: Progress,
+            slide_at: Callable[[float], str | None] | None = None) -> RenderResult:
     out = check_output_path(out)
+    layout = check_layout(options.layout)
     # 1. avatar
     avatar = load_avatar(record)
     renderer = make_renderer(avatar, options.renderer)
     # 2. mouth trajectory
     track = mouth_track(utterance.phonemes, utterance.duration, fps=avatar.fps)
-    size = even_size(options.size or avatar.size)
+    slides = None
+    if slide_at is not None:
+        slides = [slide_at((k + 0.5) / avatar.fps) for k in range(len(track.openness))]
+    composer = None
+    if not layout.is_plain or slides is not None:
+        composer = FrameComposer(layout if options.size is None else replace(layout, size=options.size),
+                                 avatar.size)
+        size = composer.size
+    else:
+        size = even_size(options.size or avatar.size)
+
     # 3. frames, audio, captions
-    draw = lambda writer: render_frames(avatar, track, writer, size=size, renderer=renderer,
-                                        progress=progress)
+    def draw(writer):
+        try:
+            return render_frames(avatar, track, writer, size=size, renderer=renderer,
+                                 composer=composer, slides=slides, progress=progress)
+        finally:
+            if composer is not None:
+                composer.close()
+
     return encode_outputs(out, utterance, fps=avatar.fps, size=size, options=options, draw=draw,
                           track=track)
 

@@ -132,6 +132,13 @@ def _music(args) -> dict:
     return {"music": args.music, "music_volume_db": args.music_volume}
 
 
+def _layout(args) -> dict:
+    from lipsync.layout import Layout, check_layout
+
+    layout = Layout(aspect=args.layout or "source", background=args.background, slide=args.slide)
+    return {"layout": check_layout(layout)}
+
+
 def cmd_avatar_set(args) -> int:
     import speech
 
@@ -188,7 +195,7 @@ def _speech_input(args, bar, record=None):
         raise UserInputError("--transcript and --language go with --audio (for text, --voice "
                              "sets the language)")
     if not (args.text or args.script):
-        raise UserInputError("give the speech: --text TEXT, --script FILE or --audio VOICE.wav")
+        raise UserInputError("give the speech: --text TEXT, --script FILE, --audio VOICE.wav (or --scenes for say)")
     script = _read_script(args)
     speech.parse_script(script)  # markup errors before any slow work
     from lipsync import RenderOptions
@@ -210,10 +217,17 @@ def cmd_say(args) -> int:
     record = _library(args).get(args.avatar)
     check_output_path(args.out)
     options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
-                            renderer=args.renderer, **_music(args))
+                            renderer=args.renderer, **_music(args), **_layout(args))
     bar = _progress()
-    utterance = _speech_input(args, bar, record)
-    result = render_utterance(record, utterance, args.out, options=options, progress=bar)
+    if args.scenes:
+        from lipsync.scenes import load_scenes, render_scenes
+
+        if args.text or args.script or args.audio:
+            raise UserInputError("--scenes carries the scripts; leave out --text, --script and --audio")
+        result = render_scenes(record, load_scenes(args.scenes), args.out, options=options, progress=bar)
+    else:
+        utterance = _speech_input(args, bar, record)
+        result = render_utterance(record, utterance, args.out, options=options, progress=bar)
     bar.close()
     print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
           f"with captions {result.srt.name} and {result.vtt.name}")
@@ -247,7 +261,7 @@ def cmd_batch(args) -> int:
     template = _read_script(args)
     rows = read_rows(args.rows, name_column=args.name_column)
     options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
-                            renderer=args.renderer, **_music(args))
+                            renderer=args.renderer, **_music(args), **_layout(args))
     bar = _progress()
 
     def report(row) -> None:
@@ -346,6 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--music-volume", type=float, default=-20.0, metavar="DB",
                        help="music level relative to the speech, -60..0 dB (default -20)")
 
+    def layout_args(p):
+        p.add_argument("--layout", choices=("source", "16:9", "9:16", "1:1"),
+                       help="output shape (default: the avatar's own frame)")
+        p.add_argument("--background", metavar="COLOUR|IMAGE",
+                       help="cut the presenter out onto a colour (#1f4e79, white...) or an image")
+        p.add_argument("--slide", metavar="IMAGE", help="show this slide with the presenter in a corner")
+
     def speech_args(p):
         p.add_argument("--avatar", required=True)
         text = p.add_mutually_exclusive_group()
@@ -366,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     say = sub.add_parser("say", help="render a script or a recording with an avatar", parents=[home])
     speech_args(say)
     say.add_argument("--size", metavar="WxH", help="output size, e.g. 1280x720 (default: the avatar's)")
+    say.add_argument("--scenes", metavar="SCENES.yaml",
+                     help="several slides with a script each, rendered into one video")
+    layout_args(say)
     say.set_defaults(func=cmd_say)
 
     dub = sub.add_parser("dub", help="re-sync the lips of an existing video to new speech",
@@ -389,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
                        help="mouth renderer (default: the avatar's own)")
     music_args(batch)
+    layout_args(batch)
     batch.set_defaults(func=cmd_batch)
 
     demo = sub.add_parser("demo", help="build the demo avatar and render the sample script",

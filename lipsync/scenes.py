@@ -1,0 +1,139 @@
+"""A sequence of scenes (a slide and its script each) rendered into one video with the
+same presenter: course content as one file.
+
+``scenes.yaml``::
+
+    scenes:
+      - slide: slides/intro.png
+        script: Welcome to module one. [pause 0.5s] Here is what we cover.
+      - slide: slides/safety.png
+        script: First, safety. Always wear gloves.
+
+Slide paths are relative to the YAML file. A scene without a slide shows the
+presenter full frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from avatars.library import AvatarRecord
+from common.errors import UserInputError
+from common.progress import Progress, silent
+from lipsync.layout import check_layout
+from lipsync.pipeline import (RenderOptions, RenderResult, _render, check_output_path, pad_utterance,
+                              speech_settings)
+
+#: Silence between scenes, seconds: the slide changes in the middle of it.
+SCENE_GAP_S = 0.8
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One slide and what the presenter says over it."""
+
+    script: str
+    slide: Path | None = None
+
+
+def load_scenes(path: str | Path) -> list[Scene]:
+    """Read a scenes YAML file (see the module docstring).
+
+    Raises
+    ------
+    UserInputError
+        Missing file, bad YAML, no scenes, a scene without a script, a missing slide.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"scenes file not found: '{path}'")
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
+        raise UserInputError(f"'{path.name}' is not valid YAML{at}; see the README for the format") from None
+    items = data.get("scenes") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        raise UserInputError(f"'{path.name}' has no scenes; write a list under 'scenes:' with a "
+                             "slide and a script each")
+    scenes = []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not str(item.get("script") or "").strip():
+            raise UserInputError(f"scene {i} of '{path.name}' has no script")
+        slide = item.get("slide")
+        slide_path = None
+        if slide:
+            slide_path = (path.parent / str(slide)).resolve()
+            if not slide_path.is_file():
+                raise UserInputError(f"scene {i}: slide '{slide}' not found next to '{path.name}'")
+        scenes.append(Scene(str(item["script"]), slide_path))
+    return scenes
+
+
+def join_utterances(utterances, *, gap_s: float = SCENE_GAP_S):
+    """One utterance from several (same sample rate), ``gap_s`` of silence between them.
+
+    Returns
+    -------
+    (Utterance, list of float)
+        The joined utterance and each part's start time, seconds.
+    """
+    sr = utterances[0].sample_rate
+    gap = np.zeros(int(round(gap_s * sr)), np.float32)
+    pieces, phones, words, sentences, starts = [], [], [], [], []
+    cursor = 0
+    for i, u in enumerate(utterances):
+        if u.sample_rate != sr:
+            raise UserInputError("all scenes must use voices of the same sample rate")
+        if i:
+            pieces.append(gap)
+            cursor += len(gap)
+        t0 = cursor / sr
+        starts.append(t0)
+        move = lambda items: [replace(x, start=x.start + t0, end=x.end + t0) for x in items]
+        phones += move(u.phonemes)
+        words += move(u.words)
+        sentences += move(u.sentences)
+        pieces.append(u.audio)
+        cursor += len(u.audio)
+    joined = replace(utterances[0], audio=np.concatenate(pieces), phonemes=tuple(phones),
+                     words=tuple(words), sentences=tuple(sentences))
+    return joined, starts
+
+
+def render_scenes(record: AvatarRecord, scenes: list[Scene], out: str | Path, *,
+                  options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
+    """Render every scene's script over its slide, in order, into one video.
+
+    Steps: 1. check the layout and synthesize each scene; 2. join them with short
+    pauses; 3. render, the slide changing in the pause before each scene.
+    """
+    import speech
+
+    check_output_path(out)
+    check_layout(options.layout)
+    for scene in scenes:
+        speech.parse_script(scene.script)  # every scene's markup before any slow work
+    voice, rate = speech_settings(record, options)
+    utts = []
+    for i, scene in enumerate(scenes):
+        progress("synthesizing speech", i, len(scenes))
+        utts.append(speech.synthesize(scene.script, voice=voice, rate_wpm=rate))
+    progress("synthesizing speech", len(scenes), len(scenes))
+    joined, starts = join_utterances(utts)
+    lead = 0.3
+    utterance = pad_utterance(joined, before=lead)
+    # The slide changes half-way through the pause before its scene.
+    change = [0.0] + [lead + s - SCENE_GAP_S / 2 for s in starts[1:]]
+
+    def slide_at(t: float):
+        k = int(np.searchsorted(change, t, side="right")) - 1
+        return scenes[max(k, 0)].slide
+
+    return _render(record, utterance, out, options=options, progress=progress, slide_at=slide_at)

@@ -32,7 +32,7 @@ class RenderOptions:
     Attributes
     ----------
     voice : str, optional
-        Voice id (``podium voices``); default: the avatar's own voice, else en-us.
+        Voice id (``podium voices``); default: the avatar's own voice, else speech.DEFAULT_VOICE.
     rate_wpm : int, optional
         Speaking rate, words per minute; default: the avatar's own rate, else the voice's.
     size : tuple[int, int], optional
@@ -225,11 +225,24 @@ def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], o
     return RenderResult(out, srt, vtt, frames, utterance.duration, track)
 
 
+def lexicon_for(record: AvatarRecord | None):
+    """The pronunciations a render uses: the user's lexicon (``$PODIUM_HOME/lexicon.json``
+    of the avatar's library) with the avatar's own (``lexicon.json`` in its folder) on top."""
+    from speech.lexicon import FILE_NAME, Lexicon
+
+    if record is None:
+        return Lexicon()
+    home = record.path.parent.parent
+    return Lexicon.load(home / FILE_NAME).merged(Lexicon.load(record.path / FILE_NAME))
+
+
 def speech_settings(record: AvatarRecord, options: RenderOptions) -> tuple[str, int | None]:
     """(voice, rate_wpm) for a render: the options' own, else the avatar's stored defaults
-    (``podium avatar set``), else en-us at the voice's rate."""
+    (``podium avatar set``), else the default voice at its own rate."""
     stored = record.manifest.get("speech_defaults", {})
-    return (options.voice or stored.get("voice") or "en-us",
+    from speech.voices import DEFAULT_VOICE
+
+    return (options.voice or stored.get("voice") or DEFAULT_VOICE,
             options.rate_wpm if options.rate_wpm is not None else stored.get("rate_wpm"))
 
 
@@ -316,6 +329,7 @@ def render_script(record: AvatarRecord, script: str, out: str | Path, *,
     check_output_path(out)
     voice, rate = speech_settings(record, options)
     progress("synthesizing speech", 0, 1)
-    utterance = pad_utterance(speech.synthesize(script, voice=voice, rate_wpm=rate))
+    utterance = pad_utterance(speech.synthesize(script, voice=voice, rate_wpm=rate,
+                                                lexicon=lexicon_for(record)))
     progress("synthesizing speech", 1, 1)
     return render_utterance(record, utterance, out, options=options, progress=progress)

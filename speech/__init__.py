@@ -1,22 +1,26 @@
-"""Text to speech with espeak-ng: audio plus phone, word and sentence timings.
+"""Text to speech with espeak-ng or Kokoro-82M: audio plus phone, word and sentence timings.
 
 ``speech`` imports nothing of ours except ``common``.
 """
 
+from speech.backend import SynthesisOptions, VoiceBackend
 from speech.script import PauseSegment, Segment, TextSegment, parse_script
-from speech.tts import ipa_phonemes, synthesize
+from speech.tts import backend_for, ipa_phonemes, synthesize
 from speech.utterance import Phone, Sentence, Utterance, Word
-from speech.voices import DEFAULT_VOICE, VoiceInfo, list_voices, resolve_voice
+from speech.voices import DEFAULT_VOICE, FAST_VOICE, VoiceInfo, list_voices, resolve_voice
 from speech.align import align_recording
 
 __all__ = [
     "DEFAULT_VOICE",
+    "FAST_VOICE",
     "PauseSegment",
     "Phone",
     "Segment",
     "Sentence",
+    "SynthesisOptions",
     "TextSegment",
     "Utterance",
+    "VoiceBackend",
     "VoiceInfo",
     "Word",
     "ipa_phonemes",
@@ -25,4 +29,5 @@ __all__ = [
     "resolve_voice",
     "synthesize",
     "align_recording",
+    "backend_for",
 ]

@@ -26,7 +26,9 @@ _INITIALIZE_PHONEME_IPA = 0x0002
 _INITIALIZE_DONT_EXIT = 0x8000
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
+_PHONEME_INPUT = 0x100  # espeakPHONEMES: [[...]] holds phoneme names
 _PARAM_RATE = 1
+_PARAM_PITCH = 3
 _EE_OK = 0
 
 EVENT_LIST_TERMINATED = 0
@@ -40,6 +42,8 @@ EVENT_SAMPLERATE = 8
 DEFAULT_RATE_WPM = 175
 MIN_RATE_WPM = 80
 MAX_RATE_WPM = 450
+DEFAULT_PITCH = 50
+"""espeak's base pitch parameter, 0..100."""
 
 
 class _EventId(ctypes.Union):
@@ -217,18 +221,21 @@ class _Engine:
             self._chunks.append(ctypes.string_at(wav, n_samples * 2))
         return 0  # 0 = keep going
 
-    def synth(self, text: str, identifier: str, rate_wpm: int) -> RawSynthesis:
+    def synth(self, text: str, identifier: str, rate_wpm: int, pitch: int, *,
+              phonemes: bool = False) -> RawSynthesis:
         if self.lib.espeak_SetVoiceByName(identifier.encode()) != _EE_OK:
             raise InternalError(
                 f"espeak-ng rejected voice file {identifier!r}; reinstall espeakng-loader"
             )
         self.lib.espeak_SetParameter(_PARAM_RATE, int(rate_wpm), 0)
+        self.lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
         data = text.encode("utf-8")
         buf = ctypes.create_string_buffer(data)
         self._chunks, self._events = [], []
         try:
             code = self.lib.espeak_Synth(
-                buf, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+                buf, len(data) + 1, 0, _POS_CHARACTER, 0,
+                _CHARS_UTF8 | (_PHONEME_INPUT if phonemes else 0), None, None
             )
             if code != _EE_OK:
                 raise InternalError(f"espeak-ng failed to synthesise {text[:60]!r} (code {code})")
@@ -276,31 +283,55 @@ def _engine() -> _Engine:
     return _ENGINE
 
 
-def synth(text: str, *, identifier: str, rate_wpm: int = DEFAULT_RATE_WPM) -> RawSynthesis:
+def synth(text: str, *, identifier: str, rate_wpm: int = DEFAULT_RATE_WPM,
+          pitch: int = DEFAULT_PITCH) -> RawSynthesis:
     """Synthesise ``text`` with one voice.
 
     Parameters
     ----------
     text : str
-        Plain text (no SSML, no phoneme input).
+        Plain text; ``[[IPA]]`` blocks are spoken as those sounds (see
+        :mod:`speech.phonetic`). No SSML.
     identifier : str
         espeak voice identifier, e.g. "gmw/en-US" (see :class:`RawVoice`).
     rate_wpm : int, keyword-only
         Speaking rate in words per minute, ``MIN_RATE_WPM``..``MAX_RATE_WPM``.
+    pitch : int, keyword-only
+        Base pitch, 0..100; espeak's 50 by default.
 
     Returns
     -------
     RawSynthesis
         int16 audio at espeak's rate (22050 Hz) and the events.
     """
+    from speech.phonetic import BLOCK, to_espeak
+
+    if BLOCK.search(text) is None:
+        with _LOCK:
+            return _engine().synth(text, identifier, rate_wpm, pitch)
+    # IPA blocks: espeak reads its own phoneme names; word positions are mapped back
+    # to ``text`` so callers can cut the written words from what they passed in.
+    converted, origin = to_espeak(text)
     with _LOCK:
-        return _engine().synth(text, identifier, rate_wpm)
+        raw = _engine().synth(converted, identifier, rate_wpm, pitch, phonemes=True)
+    events = tuple(
+        RawEvent(e.kind, e.sample, origin[min(e.text_position - 1, len(origin) - 1)] + 1 if e.text_position else 0,
+                 e.length, e.name)
+        for e in raw.events
+    )
+    return RawSynthesis(raw.samples, raw.sample_rate, events)
 
 
 def voices() -> list[RawVoice]:
     """Every voice espeak-ng lists, in its order."""
     with _LOCK:
         return _engine().voices()
+
+
+def sample_rate() -> int:
+    """Hz of the audio espeak-ng makes (22050)."""
+    with _LOCK:
+        return _engine().sample_rate
 
 
 def data_path() -> str:

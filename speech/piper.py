@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 
 from common.errors import UserInputError, VoiceError
 from speech.backend import SynthesisOptions, VoiceBackend
+from speech.espeak_timing import written_tokens
 from speech.utterance import Phone, Sentence, Utterance, Word
 
 PREFIX = "piper:"
@@ -31,7 +31,6 @@ MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 48000
 _STRESS = "ˈˌ"
 _LENGTH = "ːˑ"
 _TIE = "\u0361\u035c"
-_WORD = re.compile(r"[\w'’\-]+", re.UNICODE)
 
 
 def voices_folder(home: str | Path | None = None) -> Path:
@@ -222,7 +221,7 @@ class PiperBackend(VoiceBackend):
         audio = audio[lo:hi]
         sr = float(self.sample_rate)
         phones = tuple(Phone(s, (a - lo) / sr, (b - lo) / sr) for s, a, b in timed if b > a)
-        written = _WORD.findall(text)
+        written = [text[a:b] for a, b in written_tokens(text) if any(ch.isalnum() for ch in text[a:b])]
         spans = [((timed[g[0]][1] - lo) / sr, (timed[g[-1]][2] - lo) / sr) for g in groups]
         words = tuple(Word(w, s, e) for w, (s, e) in zip(written, _match_words(len(written), spans)))
         return Utterance(np.ascontiguousarray(audio), self.sample_rate, phones, words,

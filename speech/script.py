@@ -16,6 +16,7 @@ from typing import Union
 
 from common.errors import ScriptError
 from speech.variables import find_placeholders
+from speech.markup import check_pronunciations, mask_pronunciations
 
 SENTENCE_PAUSE_S = 0.35
 PARAGRAPH_PAUSE_S = 0.8
@@ -34,12 +35,16 @@ class TextSegment:
         One sentence, or the part of one between two ``[pause]`` markups;
         whitespace collapsed to single spaces.
     ends_sentence : bool
-        False when a ``[pause]`` cut the sentence and the next TextSegment
-        continues it.
+        False when a ``[pause]`` or a ``[rate]`` change cut the sentence and the
+        next TextSegment continues it.
+    rate : float or None
+        Speaking rate relative to the call's (``[rate 80%]...[/rate]``); None is 1.
+        The text may hold ``{written|pronunciation}`` markup (:mod:`speech.markup`).
     """
 
     text: str
     ends_sentence: bool = True
+    rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,10 @@ class PauseSegment:
 
 Segment = Union[TextSegment, PauseSegment]
 
-# "[pause" starts markup; anything up to "]" on the same line is its argument.
-_PAUSE_START = re.compile(r"\[\s*pause\b", re.IGNORECASE)
+# "[pause", "[rate" or "[/rate" starts markup; anything up to "]" on the same line is its argument.
+_PAUSE_START = re.compile(r"\[\s*(pause|rate|/rate)\b", re.IGNORECASE)
+_RATE_WORDS = {"x-slow": 0.6, "slow": 0.8, "medium": 1.0, "normal": 1.0, "fast": 1.25, "x-fast": 1.5}
+MIN_RATE, MAX_RATE = 0.5, 2.0
 _PAUSE_VALUE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)\s*$", re.IGNORECASE)
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 
@@ -130,7 +137,8 @@ def split_sentences(paragraph: str) -> list[str]:
     """
     out = []
     start = 0
-    for m in _SENTENCE_END.finditer(paragraph):
+    # A "." inside {Dr.|Doctor} is part of a pronunciation, never a sentence end.
+    for m in _SENTENCE_END.finditer(mask_pronunciations(paragraph)):
         mark = m.group(0)
         if mark.startswith(".") and not mark.startswith("..."):
             if _is_abbreviation(paragraph[start : m.start()]):
@@ -177,6 +185,30 @@ def _parse_pause(text: str, start: int) -> tuple[float, int]:
     return seconds, close + 1
 
 
+def _parse_rate(text: str, start: int) -> tuple[float | None, int]:
+    """Parse ``[rate 80%]`` (or ``[/rate]``) at ``start``; return (rate or None for the end, end offset)."""
+    line, col = _line_col(text, start)
+    close = text.find("]", start)
+    newline = text.find("\n", start)
+    if close < 0 or (0 <= newline < close):
+        raise ScriptError(f"unclosed rate markup at line {line}, column {col}; write it like "
+                          "[rate 80%]slower words[/rate]")
+    markup = text[start:close + 1]
+    head = _PAUSE_START.match(text, start)
+    if head.group(1).lower() == "/rate":
+        return None, close + 1
+    arg = text[head.end():close].strip().lower()
+    value = _RATE_WORDS.get(arg)
+    if value is None:
+        m = re.match(r"^(\d+(?:\.\d*)?|\.\d+)\s*(%?)$", arg)
+        if m:
+            value = float(m.group(1)) / (100.0 if m.group(2) else 1.0)
+    if value is None or not MIN_RATE <= value <= MAX_RATE:
+        raise ScriptError(f"bad rate markup {markup!r} at line {line}, column {col}; give 50% to 200% "
+                          "(or slow, fast...), like [rate 80%]slower words[/rate]")
+    return value, close + 1
+
+
 def parse_script(text: str) -> tuple[Segment, ...]:
     """Turn script text into texts to speak and silences between them.
 
@@ -202,6 +234,11 @@ def parse_script(text: str) -> tuple[Segment, ...]:
     """
     if not isinstance(text, str):
         raise ScriptError(f"the script must be text, got {type(text).__name__}")
+    from speech.ssml import is_ssml, ssml_to_script
+
+    if is_ssml(text):
+        text = ssml_to_script(text)
+    check_pronunciations(text)
     placeholders = find_placeholders(text)
     if placeholders:
         first = placeholders[0]
@@ -212,7 +249,7 @@ def parse_script(text: str) -> tuple[Segment, ...]:
     # Raw items: ("text", str, ends_sentence) | ("natural", s) | ("explicit", s)
     items: list[tuple] = []
 
-    def add_text(chunk: str, closed_by_markup: bool) -> None:
+    def add_text(chunk: str, closed_by_markup: bool, rate: float | None = None) -> None:
         paragraphs = _PARAGRAPH.split(chunk)
         for pi, para in enumerate(paragraphs):
             if pi > 0:
@@ -227,15 +264,36 @@ def parse_script(text: str) -> tuple[Segment, ...]:
                 ends = not (last_of_chunk and closed_by_markup) or bool(
                     _SENTENCE_END.search(sentence[-3:] + " ")
                 )
-                items.append(("text", sentence, ends))
+                items.append(("text", sentence, ends, rate))
 
     pos = 0
+    rate: float | None = None
+    rate_open_at = -1
     for m in _PAUSE_START.finditer(text):
         if m.start() < pos:
             continue
-        add_text(text[pos : m.start()], closed_by_markup=True)
-        seconds, pos = _parse_pause(text, m.start())
-        items.append(("explicit", seconds))
+        add_text(text[pos : m.start()], closed_by_markup=True, rate=rate)
+        if m.group(1).lower() == "pause":
+            seconds, pos = _parse_pause(text, m.start())
+            items.append(("explicit", seconds))
+            continue
+        value, pos = _parse_rate(text, m.start())
+        if value is None:
+            if rate is None:
+                line, col = _line_col(text, m.start())
+                raise ScriptError(f"[/rate] at line {line}, column {col} closes nothing; open it with "
+                                  "[rate 80%]")
+            rate = None
+        else:
+            if rate is not None:
+                line, col = _line_col(text, m.start())
+                raise ScriptError(f"rate markup at line {line}, column {col} opens inside another; "
+                                  "close the first with [/rate]")
+            rate, rate_open_at = value, m.start()
+    if rate is not None:
+        line, col = _line_col(text, rate_open_at)
+        raise ScriptError(f"the [rate] markup at line {line}, column {col} is never closed; end it "
+                          "with [/rate]")
     add_text(text[pos:], closed_by_markup=False)
 
     # Drop text with nothing to say ("...", "—"); its sentence end still counts.
@@ -245,7 +303,7 @@ def parse_script(text: str) -> tuple[Segment, ...]:
             if item[2]:
                 for j in range(len(cleaned) - 1, -1, -1):
                     if cleaned[j][0] == "text":
-                        cleaned[j] = ("text", cleaned[j][1], True)
+                        cleaned[j] = ("text", cleaned[j][1], True, cleaned[j][3])
                         break
             continue
         cleaned.append(item)
@@ -280,15 +338,15 @@ def parse_script(text: str) -> tuple[Segment, ...]:
                 # Two sentences with no pause item between them cannot happen,
                 # but keep the sentence gap if it ever does.
                 segments.append(PauseSegment(SENTENCE_PAUSE_S))
-            elif isinstance(prev, TextSegment):
-                segments[-1] = TextSegment(prev.text + " " + item[1], item[2])
+            elif isinstance(prev, TextSegment) and prev.rate == item[3]:
+                segments[-1] = TextSegment(prev.text + " " + item[1], item[2], item[3])
                 continue
-            segments.append(TextSegment(item[1], item[2]))
+            segments.append(TextSegment(item[1], item[2], item[3]))
         else:
             run.append(item[:2])
     if run:
         flush_pauses(at_edge=True)
     last = max(i for i, s in enumerate(segments) if isinstance(s, TextSegment))
     if not segments[last].ends_sentence:
-        segments[last] = TextSegment(segments[last].text, True)
+        segments[last] = TextSegment(segments[last].text, True, segments[last].rate)
     return tuple(segments)

@@ -107,7 +107,7 @@ def timing_errors(tts, aligned) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def tts_case(tmp_path_factory):
-    tts = speech.synthesize(SCRIPT)
+    tts = speech.synthesize(SCRIPT, voice=speech.FAST_VOICE)
     path = tmp_path_factory.mktemp("align") / "tts.wav"
     tts.write_wav(path)
     return tts, path, speech.align_recording(path, transcript=plain(SCRIPT))
@@ -154,7 +154,7 @@ def test_unknown_words_do_not_crash(tts_case):
 
 
 def test_long_recording_is_chunked_and_fast(tmp_path):
-    tts = speech.synthesize(LONG_SCRIPT)
+    tts = speech.synthesize(LONG_SCRIPT, voice=speech.FAST_VOICE)
     assert tts.duration > 60
     path = tmp_path / "long.wav"
     tts.write_wav(path)

@@ -28,7 +28,7 @@ def ebur128(path) -> tuple[float, float]:
 
 def _speech_sources():
     sources = [("espeak", speech.synthesize("Good morning. Today we look at the weather in the hills, "
-                                            "and why the wind turns at night.").audio, 22050)]
+                                            "and why the wind turns at night.", voice=speech.FAST_VOICE).audio, 22050)]
     if SPEECH_DIR.is_dir():
         for name in ("en_imagine.wav", "zh_news.wav"):
             if (SPEECH_DIR / name).is_file():

@@ -8,7 +8,7 @@ import pytest
 
 from common.errors import UserInputError
 from lipsync.captions import Cue, make_cues, write_srt, write_vtt
-from speech import Utterance, synthesize
+from speech import FAST_VOICE, Utterance, synthesize
 
 LONG = (
     "Welcome to Podium. This is a deliberately long sentence that goes on and on, with commas, "
@@ -20,7 +20,7 @@ LONG = (
 
 @pytest.fixture(scope="module")
 def utt() -> Utterance:
-    return synthesize(LONG)
+    return synthesize(LONG, voice=FAST_VOICE)
 
 
 @pytest.fixture(scope="module")

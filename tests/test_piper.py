@@ -97,3 +97,38 @@ def test_errors(voices, tmp_path):
     model.write_bytes(b"\x08\x07not really onnx" * 40)
     with pytest.raises(VoiceError, match="not a Piper voice model"):
         PiperBackend(model)
+
+
+def test_voice_ids_and_the_voices_folder(voices, tmp_path, monkeypatch):
+    import shutil
+
+    import speech
+    from speech.piper import voices_folder
+
+    u = speech.synthesize("Hello there. [pause 0.5s] Bob ate.", voice=f"piper:{voices['aligned']}")
+    assert u.sample_rate == T.SAMPLE_RATE and [s.text for s in u.sentences] == ["Hello there.", "Bob ate."]
+    gap = u.sentences[1].start - u.sentences[0].end
+    assert abs(gap - 0.5) < 0.01  # the script's pause, exactly
+    monkeypatch.setenv("PODIUM_HOME", str(tmp_path))
+    folder = voices_folder()
+    folder.mkdir(parents=True)
+    for suffix in (".onnx", ".onnx.json"):
+        shutil.copy(str(voices["aligned"]) + suffix[5:], folder / f"mine{suffix}")
+    assert "piper:mine" in [v.id for v in speech.list_voices(language="en-us")]
+    assert speech.resolve_voice("piper:mine").identifier == str(folder / "mine.onnx")
+    with pytest.raises(VoiceError, match="not found"):
+        speech.resolve_voice("piper:nobody")
+
+
+def test_cli_renders_with_a_piper_voice(voices, photo_avatar, session_home, tmp_path):
+    from common.media import probe
+    from conftest import run_cli
+
+    out = tmp_path / "p.mp4"
+    proc = run_cli("say", "--avatar", photo_avatar.name, "--voice", f"piper:{voices['aligned']}",
+                   "--text", "Bob ate a big apple.", "--size", "256x256", "--out", str(out), home=session_home)
+    assert proc.returncode == 0, proc.stderr
+    assert probe(out).has_audio
+    bad = run_cli("say", "--avatar", photo_avatar.name, "--voice", f"piper:{tmp_path}/none.onnx",
+                  "--text", "Hi.", "--out", str(tmp_path / "q.mp4"), home=session_home)
+    assert bad.returncode == 2 and "Piper voice not found" in bad.stderr

@@ -12,6 +12,7 @@ import soundfile
 
 from common.errors import ScriptError, UserInputError, VoiceError
 from speech import (
+    FAST_VOICE,
     PauseSegment,
     TextSegment,
     Utterance,
@@ -45,7 +46,7 @@ def span(u: Utterance, start: float, end: float) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def utt() -> Utterance:
-    return synthesize(SCRIPT)
+    return synthesize(SCRIPT, voice=FAST_VOICE)
 
 
 def assert_sorted_disjoint(items, duration: float, *, strict: bool) -> None:
@@ -164,10 +165,10 @@ def test_ipa_phonemes():
 
 def test_rate_changes_speed():
     text = "This sentence is spoken at two different speeds."
-    slow, fast = synthesize(text, rate_wpm=120), synthesize(text, rate_wpm=300)
+    slow, fast = synthesize(text, rate_wpm=120, voice=FAST_VOICE), synthesize(text, rate_wpm=300, voice=FAST_VOICE)
     assert fast.duration < 0.7 * slow.duration
     with pytest.raises(UserInputError, match="10"):
-        synthesize(text, rate_wpm=10)
+        synthesize(text, rate_wpm=10, voice=FAST_VOICE)
 
 
 def test_synthesis_is_fast():
@@ -176,7 +177,7 @@ def test_synthesis_is_fast():
         "with a synthetic voice, then moves the lips of the avatar to match every sound. "
     )
     t0 = time.perf_counter()
-    u = synthesize("\n\n".join([para] * 7))
+    u = synthesize("\n\n".join([para] * 7), voice=FAST_VOICE)
     elapsed = time.perf_counter() - t0
     assert u.duration > 60
     assert elapsed < 5.0

@@ -105,7 +105,7 @@ def cmd_voices(args) -> int:
     if not voices:
         raise UserInputError(f"no voice speaks '{args.language}'; run `podium voices` to list them all")
     for v in voices:
-        print(f"{v.id:<16} {', '.join(v.languages):<24} {v.name}")
+        print(f"{v.id:<26} {', '.join(v.languages):<24} {v.name}")
     return 0
 
 
@@ -139,6 +139,37 @@ def _layout(args) -> dict:
     return {"layout": check_layout(layout)}
 
 
+def _lexicon_file(args) -> Path:
+    from speech.lexicon import FILE_NAME
+
+    if args.avatar:
+        return _library(args).get(args.avatar).path / FILE_NAME
+    lib = _library(args)
+    return Path(lib.home) / FILE_NAME
+
+
+def cmd_lexicon(args) -> int:
+    from speech.lexicon import Lexicon
+
+    path = _lexicon_file(args)
+    lexicon = Lexicon.load(path)
+    where = f"avatar '{args.avatar}'" if args.avatar else "your lexicon"
+    if args.action == "add":
+        lexicon.add(args.word, args.pronunciation)
+        lexicon.save(path)
+        print(f"{where}: {args.word} -> {lexicon.entries[args.word.lower()]}")
+    elif args.action == "remove":
+        lexicon.remove(args.word)
+        lexicon.save(path)
+        print(f"{where}: removed {args.word}")
+    else:
+        if not lexicon.entries:
+            print(f"{where} is empty; add words with `podium lexicon add WORD PRONUNCIATION`")
+        for word, pron in sorted(lexicon.entries.items()):
+            print(f"{word:<24} {pron}")
+    return 0
+
+
 def cmd_avatar_set(args) -> int:
     import speech
 
@@ -148,7 +179,8 @@ def cmd_avatar_set(args) -> int:
     if args.voice:
         stored["voice"] = speech.resolve_voice(args.voice).id
     if args.rate is not None:
-        speech.synthesize("check", voice=stored.get("voice", "en-us"), rate_wpm=args.rate)  # range check
+        speech.synthesize("Check.", voice=stored.get("voice", speech.DEFAULT_VOICE),
+                          rate_wpm=args.rate)  # a rate the voice takes
         stored["rate_wpm"] = args.rate
     if args.clear:
         stored = {}
@@ -202,10 +234,12 @@ def _speech_input(args, bar, record=None):
     from lipsync.pipeline import speech_settings
 
     voice, rate = speech_settings(record, RenderOptions(voice=args.voice, rate_wpm=args.rate)) \
-        if record is not None else (args.voice or "en-us", args.rate)
+        if record is not None else (args.voice or speech.DEFAULT_VOICE, args.rate)
+    from lipsync.pipeline import lexicon_for
+
     speech.resolve_voice(voice)
     bar("synthesizing speech", 0, 1)
-    utterance = speech.synthesize(script, voice=voice, rate_wpm=rate)
+    utterance = speech.synthesize(script, voice=voice, rate_wpm=rate, lexicon=lexicon_for(record))
     bar("synthesizing speech", 1, 1)
     return pad_utterance(utterance)
 
@@ -219,6 +253,22 @@ def cmd_say(args) -> int:
     options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
                             renderer=args.renderer, **_music(args), **_layout(args))
     bar = _progress()
+    if args.preview_audio:
+        if args.audio or args.scenes:
+            raise UserInputError("--preview-audio is for --text or --script: it writes the speech only")
+        from common.files import atomic_path
+
+        out = Path(args.out).with_suffix(".wav")
+        utterance = _speech_input(args, bar, record)
+        bar.close()
+        from lipsync.pipeline import finish_audio
+        import soundfile
+
+        with atomic_path(out) as tmp:
+            soundfile.write(str(tmp), finish_audio(utterance, options), utterance.sample_rate,
+                            subtype="PCM_16", format="WAV")
+        print(f"wrote {out} ({utterance.duration:.1f} s of speech, no video)")
+        return 0
     if args.scenes:
         from lipsync.scenes import load_scenes, render_scenes
 
@@ -351,6 +401,18 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("name")
     delete.set_defaults(func=cmd_avatar_delete)
 
+    lex = sub.add_parser("lexicon", help="how words are pronounced (IPA or a respelling)", parents=[home])
+    lsub = lex.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for action, helptext in (("add", "add or change a word"), ("remove", "forget a word"),
+                             ("list", "show the words")):
+        lp = lsub.add_parser(action, help=helptext, parents=[home])
+        if action != "list":
+            lp.add_argument("word")
+        if action == "add":
+            lp.add_argument("pronunciation", help="IPA like ŋwiən, or a respelling like 'new win'")
+        lp.add_argument("--avatar", help="only for this avatar's videos (default: all of yours)")
+        lp.set_defaults(func=cmd_lexicon)
+
     voices = sub.add_parser("voices", help="list the voices", parents=[home])
     voices.add_argument("--language", help="only voices for this language code, e.g. en or de")
     voices.set_defaults(func=cmd_voices)
@@ -377,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--language", metavar="CODE",
                        help="language of the recording, e.g. en, de, ja: 'en' times English lips by "
                             "recognising the words (better than the language-neutral default)")
-        p.add_argument("--voice", help="voice id (see `podium voices`); default: the avatar's, else en-us")
+        p.add_argument("--voice", help="voice id (see `podium voices`); default: the avatar's, else kokoro:jm_kumo")
         p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
         p.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
                        help="mouth renderer (default: the avatar's own)")
@@ -387,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     say = sub.add_parser("say", help="render a script or a recording with an avatar", parents=[home])
     speech_args(say)
     say.add_argument("--size", metavar="WxH", help="output size, e.g. 1280x720 (default: the avatar's)")
+    say.add_argument("--preview-audio", action="store_true",
+                     help="write only the speech (FILE.wav next to --out) to check pronunciation")
     say.add_argument("--scenes", metavar="SCENES.yaml",
                      help="several slides with a script each, rendered into one video")
     layout_args(say)
@@ -407,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", required=True, metavar="DIR", help="folder for the videos and summary.csv")
     batch.add_argument("--name-column", help="column that names each file (default: 'file' if present, "
                        "else the row number)")
-    batch.add_argument("--voice", help="voice id (see `podium voices`); default: the avatar's, else en-us")
+    batch.add_argument("--voice", help="voice id (see `podium voices`); default: the avatar's, else kokoro:jm_kumo")
     batch.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
     batch.add_argument("--size", metavar="WxH", help="output size, e.g. 1280x720 (default: the avatar's)")
     batch.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",

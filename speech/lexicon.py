@@ -1,0 +1,116 @@
+"""Pronunciation lexicon: word -> pronunciation (IPA or a respelling), applied by every
+voice. A user lexicon lives in ``$PODIUM_HOME/lexicon.json``; an avatar may carry its
+own (``lexicon.json`` in its folder), whose entries win. Captions keep the written word.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.errors import ScriptError, UserInputError
+from common.files import atomic_path
+from speech.markup import PRONUNCIATION, check_pronunciations
+
+FILE_NAME = "lexicon.json"
+FORMAT_VERSION = 1
+_WORD_OK = re.compile(r"^[\w][\w'’.\-]*$", re.UNICODE)
+
+
+@dataclass
+class Lexicon:
+    """Entries by lower-cased word (mutable: ``add``/``remove`` then ``save``)."""
+
+    entries: dict = field(default_factory=dict)
+
+    @staticmethod
+    def load(path: str | Path) -> "Lexicon":
+        """Read a lexicon file; a missing file is an empty lexicon.
+
+        Raises
+        ------
+        UserInputError
+            The file is not a Podium lexicon.
+        """
+        path = Path(path)
+        if not path.is_file():
+            return Lexicon()
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            entries = data["entries"]
+            if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise UserInputError(f"'{path}' is not a Podium lexicon (JSON with an 'entries' object); "
+                                 "fix or delete it") from None
+        return Lexicon({k.lower(): v for k, v in entries.items()})
+
+    def save(self, path: str | Path) -> None:
+        """Write atomically, sorted by word."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps({"version": FORMAT_VERSION, "entries": dict(sorted(self.entries.items()))},
+                                      ensure_ascii=False, indent=1) + "\n", "utf-8")
+
+    def add(self, word: str, pronunciation: str) -> None:
+        """Add or replace an entry.
+
+        Raises
+        ------
+        UserInputError
+            ``word`` is not one word, or the pronunciation is empty or has
+            symbols Podium cannot speak (the message says which).
+        """
+        word = word.strip()
+        if not _WORD_OK.match(word):
+            raise UserInputError(f"lexicon entries are single words; {word!r} is not (no spaces or markup)")
+        pronunciation = " ".join(pronunciation.split())
+        try:
+            check_pronunciations("{" + word + "|" + pronunciation + "}")
+        except ScriptError as exc:
+            raise UserInputError(str(exc).replace(" at line 1, column 1", "")) from None
+        if "{" in pronunciation or "}" in pronunciation or "|" in pronunciation:
+            raise UserInputError(f"pronunciation {pronunciation!r} may not contain {{, }} or |")
+        self.entries[word.lower()] = pronunciation
+
+    def remove(self, word: str) -> None:
+        """Raises :class:`UserInputError` when the word has no entry."""
+        if word.lower() not in self.entries:
+            raise UserInputError(f"{word!r} is not in the lexicon; `podium lexicon list` shows the entries")
+        del self.entries[word.lower()]
+
+    def merged(self, other: "Lexicon") -> "Lexicon":
+        """This lexicon with ``other``'s entries on top."""
+        return Lexicon({**self.entries, **other.entries})
+
+    def apply(self, text: str) -> str:
+        """Wrap every whole-word occurrence (any case) as ``{Word|pronunciation}``, outside
+        existing pronunciation markup and ``[[...]]`` blocks."""
+        if not self.entries:
+            return text
+        words = sorted(self.entries, key=len, reverse=True)
+        pattern = re.compile(r"(?<![\w'’])(" + "|".join(re.escape(w) for w in words) + r")(?![\w'’])",
+                             re.IGNORECASE)
+        out, pos = [], 0
+        protected = [(m.start(), m.end()) for m in PRONUNCIATION.finditer(text)]
+        protected += [(m.start(), m.end()) for m in re.finditer(r"\[\[.*?\]\]", text)]
+        for m in pattern.finditer(text):
+            if any(a <= m.start() < b for a, b in protected):
+                continue
+            out.append(text[pos:m.start()])
+            out.append("{" + m.group(0) + "|" + self.entries[m.group(0).lower()] + "}")
+            pos = m.end()
+        out.append(text[pos:])
+        return "".join(out)
+
+
+def user_lexicon_path(home: str | Path | None = None) -> Path:
+    """``$PODIUM_HOME/lexicon.json`` (or the default library's)."""
+    import os
+
+    if home is None:
+        home = os.environ.get("PODIUM_HOME") or Path.home() / ".local" / "share" / "podium"
+    return Path(home) / FILE_NAME

@@ -64,7 +64,8 @@ def test_music_is_ducked_under_speech_and_fades():
     first, second = utt.sentences[0], utt.sentences[1]
     pause = level(first.end + 0.6, second.start - 0.2)
     talking = level(second.start + 0.4, second.end - 0.2)
-    assert 9 < pause - talking < 15, (pause, talking)  # ducked by about 12 dB while speaking
+    # Ducked by 12 dB while speaking (the tone itself swells by +-1.6 dB).
+    assert 9 < pause - talking < 16, (pause, talking)
     assert level(0, 0.05) < pause - 20  # fades in
     assert level(len(mixed) / sr - 0.05, len(mixed) / sr) < pause - 20  # and out
     # Music level sits about 20 LU under the speech where nobody speaks.

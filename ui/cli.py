@@ -39,6 +39,16 @@ def cmd_avatar_create(args) -> int:
     bar = _progress()
     if args.footage:
         record = create_from_footage(lib, args.name, args.footage, consent=args.consent, progress=bar)
+        from lipsync.voice_match import store_suggested_voice
+
+        bar("matching a voice to the presenter", 0, 1)
+        match = store_suggested_voice(lib, args.name, args.footage)
+        bar("matching a voice to the presenter", 1, 1)
+        if match is not None:
+            record = lib.get(args.name)
+            bar.close()
+            print(f"voice: {match.voice} (closest to the presenter's {match.presenter.f0:.0f} Hz pitch; "
+                  f"change it with `podium avatar set {args.name} --voice ...`)")
     else:
         record = create_from_photo(lib, args.name, args.photo, consent=args.consent, progress=bar)
     bar.close()

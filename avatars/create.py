@@ -12,7 +12,7 @@ import numpy as np
 from avatars import landmarks as L
 from avatars.bank import MouthBank, build_mask, extract_crop, landmark_sets, reshape_crop
 from avatars.library import AvatarLibrary, AvatarRecord, write_manifest
-from avatars.mouth import CropGeometry, MouthModel, close_inner
+from avatars.mouth import MIN_OPEN_APERTURE, CropGeometry, MouthModel, close_inner
 from avatars.mouth_synth import refine_inner_lips, teeth_colour
 from avatars.quality import FootageLimits, check_probe, check_tracks
 from avatars.tracking import track
@@ -197,7 +197,7 @@ def create_from_footage(library: AvatarLibrary, name: str, footage: str | Path, 
         apertures = L.lip_features(bank_lips)[:, 0]
         closed_pick = (None, int(np.argmin(np.abs(apertures - L.lip_features(model.neutral)[0]))))
         open_seen = np.quantile(apertures, 0.95)
-        if open_seen < 0.6 * model.open_aperture or open_seen < 0.12:
+        if open_seen < 0.6 * model.open_aperture or open_seen < MIN_OPEN_APERTURE:
             # The person barely opened their mouth on camera: add openings made
             # from their own closed mouth so speech can still be shown.
             crop, lips, jaw, nose = entries[closed_pick[1]]

@@ -35,6 +35,8 @@ class RenderOptions:
         Voice id (``podium voices``); default: the avatar's own voice, else speech.DEFAULT_VOICE.
     rate_wpm : int, optional
         Speaking rate, words per minute; default: the avatar's own rate, else the voice's.
+    pitch : float, optional
+        Pitch relative to the voice's (espeak-ng voices); default: the avatar's own, else 1.
     size : tuple[int, int], optional
         Output (width, height); default: the avatar's own size.
     crf : int
@@ -49,6 +51,7 @@ class RenderOptions:
 
     voice: str | None = None
     rate_wpm: int | None = None
+    pitch: float | None = None
     size: tuple[int, int] | None = None
     crf: int = 20
     preset: str = "veryfast"
@@ -246,6 +249,18 @@ def speech_settings(record: AvatarRecord, options: RenderOptions) -> tuple[str, 
             options.rate_wpm if options.rate_wpm is not None else stored.get("rate_wpm"))
 
 
+def speech_kwargs(record: AvatarRecord | None, options: RenderOptions) -> dict:
+    """Keyword arguments for :func:`speech.synthesize` in a render: voice, rate and pitch
+    (the options', else the avatar's stored ones) and the lexicon (:func:`lexicon_for`)."""
+    from speech.voices import DEFAULT_VOICE
+
+    stored = record.manifest.get("speech_defaults", {}) if record is not None else {}
+    voice, rate = speech_settings(record, options) if record is not None else (
+        options.voice or DEFAULT_VOICE, options.rate_wpm)
+    pitch = options.pitch if options.pitch is not None else stored.get("pitch")
+    return {"voice": voice, "rate_wpm": rate, "pitch": pitch, "lexicon": lexicon_for(record)}
+
+
 def finish_audio(utterance, options: RenderOptions) -> np.ndarray:
     """The soundtrack as written to the video: speech, music ducked under it (if any),
     loudness-normalised to ``options.loudness`` with peaks limited to -1.5 dBFS.
@@ -327,9 +342,7 @@ def render_script(record: AvatarRecord, script: str, out: str | Path, *,
     import speech
 
     check_output_path(out)
-    voice, rate = speech_settings(record, options)
     progress("synthesizing speech", 0, 1)
-    utterance = pad_utterance(speech.synthesize(script, voice=voice, rate_wpm=rate,
-                                                lexicon=lexicon_for(record)))
+    utterance = pad_utterance(speech.synthesize(script, **speech_kwargs(record, options)))
     progress("synthesizing speech", 1, 1)
     return render_utterance(record, utterance, out, options=options, progress=progress)

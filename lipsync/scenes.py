@@ -24,8 +24,8 @@ from avatars.library import AvatarRecord
 from common.errors import UserInputError
 from common.progress import Progress, silent
 from lipsync.layout import check_layout
-from lipsync.pipeline import (RenderOptions, RenderResult, _render, check_output_path, lexicon_for,
-                              pad_utterance, speech_settings)
+from lipsync.pipeline import (RenderOptions, RenderResult, _render, check_output_path, pad_utterance,
+                              speech_kwargs)
 
 #: Silence between scenes, seconds: the slide changes in the middle of it.
 SCENE_GAP_S = 0.8
@@ -120,12 +120,11 @@ def render_scenes(record: AvatarRecord, scenes: list[Scene], out: str | Path, *,
     check_layout(options.layout)
     for scene in scenes:
         speech.parse_script(scene.script)  # every scene's markup before any slow work
-    voice, rate = speech_settings(record, options)
-    lexicon = lexicon_for(record)
+    kwargs = speech_kwargs(record, options)
     utts = []
     for i, scene in enumerate(scenes):
         progress("synthesizing speech", i, len(scenes))
-        utts.append(speech.synthesize(scene.script, voice=voice, rate_wpm=rate, lexicon=lexicon))
+        utts.append(speech.synthesize(scene.script, **kwargs))
     progress("synthesizing speech", len(scenes), len(scenes))
     joined, starts = join_utterances(utts)
     lead = 0.3

@@ -139,7 +139,7 @@ def backend_for(voice: str | VoiceInfo) -> VoiceBackend:
 
 
 def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None = None,
-               lexicon=None) -> Utterance:
+               pitch: float | None = None, lexicon=None) -> Utterance:
     """Speak a script.
 
     Parameters
@@ -154,6 +154,9 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
         Speaking rate in words per minute, 80..450; espeak's 175 by default.
         Pauses do not scale with it. Kokoro voices take it relative to 175
         (87..350: 0.5 to 2 times their normal rate).
+    pitch : float, optional, keyword-only
+        Base pitch relative to the voice's, 0.25..2.0; espeak-ng voices only (Kokoro
+        and Piper voices refuse anything but 1).
     lexicon : speech.lexicon.Lexicon, optional, keyword-only
         Pronunciations applied to every word they match; captions keep the
         written words. Numbers, money and abbreviations the voice's language
@@ -178,7 +181,8 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
     rate = _check_rate(rate_wpm)
     segments = parse_script(script)
     backend = backend_for(info)
-    options = SynthesisOptions(rate=None if rate_wpm is None else rate / espeak.DEFAULT_RATE_WPM)
+    options = SynthesisOptions(rate=None if rate_wpm is None else rate / espeak.DEFAULT_RATE_WPM,
+                               pitch=None if pitch is None or pitch == 1.0 else pitch)
 
     sample_rate = backend.sample_rate
     pieces: list[np.ndarray] = []

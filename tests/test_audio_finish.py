@@ -106,7 +106,7 @@ def test_avatar_keeps_its_voice_and_rate(photo_avatar, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(photo_avatar.path.parent.parent, home)
     name = photo_avatar.name
-    proc = run_cli("avatar", "set", name, "--voice", "de", "--rate", "120", home=home)
+    proc = run_cli("avatar", "set", name, "--voice", "de", "--rate", "120", "--pitch", "1.4", home=home)
     assert proc.returncode == 0, proc.stderr
     text = "Guten Morgen. Heute lernen wir etwas Neues."
     out = tmp_path / "de.mp4"
@@ -115,5 +115,12 @@ def test_avatar_keeps_its_voice_and_rate(photo_avatar, tmp_path):
     expected = speech.synthesize(text, voice="de", rate_wpm=120).duration + 0.75  # lead-in + tail
     other = speech.synthesize(text, voice="en-us").duration + 0.75
     assert abs(probe(out).duration - expected) < 0.1 and abs(expected - other) > 0.3
+    from lipsync.voice_match import measure_voice
+
+    higher = measure_voice(read_audio(out, sample_rate=16000), 16000).f0
+    normal = speech.synthesize(text, voice="de", rate_wpm=120)
+    assert higher > 1.15 * measure_voice(normal.audio, normal.sample_rate).f0  # the stored pitch
+    kokoro = run_cli("avatar", "set", name, "--voice", "kokoro:jm_kumo", "--pitch", "1.2", home=home)
+    assert kokoro.returncode == 2 and "pitch" in kokoro.stderr
     bad = run_cli("avatar", "set", name, "--voice", "xx-nope", home=home)
     assert bad.returncode == 2 and "xx-nope" in bad.stderr

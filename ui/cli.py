@@ -188,14 +188,18 @@ def cmd_avatar_set(args) -> int:
     stored = dict(record.manifest.get("speech_defaults", {}))
     if args.voice:
         stored["voice"] = speech.resolve_voice(args.voice).id
-    if args.rate is not None:
+    if args.rate is not None or args.pitch is not None:
+        # A rate and pitch the voice takes (Kokoro has no pitch control: a clear error).
         speech.synthesize("Check.", voice=stored.get("voice", speech.DEFAULT_VOICE),
-                          rate_wpm=args.rate)  # a rate the voice takes
+                          rate_wpm=args.rate, pitch=args.pitch)
+    if args.rate is not None:
         stored["rate_wpm"] = args.rate
+    if args.pitch is not None:
+        stored["pitch"] = args.pitch
     if args.clear:
         stored = {}
-    if not (args.voice or args.rate is not None or args.clear):
-        raise UserInputError("give --voice and/or --rate to store, or --clear")
+    if not (args.voice or args.rate is not None or args.pitch is not None or args.clear):
+        raise UserInputError("give --voice, --rate and/or --pitch to store, or --clear")
     lib.update_manifest(args.name, {"speech_defaults": stored})
     shown = ", ".join(f"{k} {v}" for k, v in stored.items()) or "none (en-us at its own rate)"
     print(f"'{args.name}' now speaks with: {shown}")
@@ -241,15 +245,13 @@ def _speech_input(args, bar, record=None):
     script = _read_script(args)
     speech.parse_script(script)  # markup errors before any slow work
     from lipsync import RenderOptions
-    from lipsync.pipeline import speech_settings
+    from lipsync.pipeline import speech_kwargs
 
-    voice, rate = speech_settings(record, RenderOptions(voice=args.voice, rate_wpm=args.rate)) \
-        if record is not None else (args.voice or speech.DEFAULT_VOICE, args.rate)
-    from lipsync.pipeline import lexicon_for
-
-    speech.resolve_voice(voice)
+    kwargs = speech_kwargs(record, RenderOptions(voice=args.voice, rate_wpm=args.rate,
+                                                 pitch=getattr(args, "pitch", None)))
+    speech.resolve_voice(kwargs["voice"])
     bar("synthesizing speech", 0, 1)
-    utterance = speech.synthesize(script, voice=voice, rate_wpm=rate, lexicon=lexicon_for(record))
+    utterance = speech.synthesize(script, **kwargs)
     bar("synthesizing speech", 1, 1)
     return pad_utterance(utterance)
 
@@ -260,7 +262,7 @@ def cmd_say(args) -> int:
 
     record = _library(args).get(args.avatar)
     check_output_path(args.out)
-    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
+    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch, size=_size(args.size),
                             renderer=args.renderer, **_music(args), **_layout(args))
     bar = _progress()
     if args.preview_audio:
@@ -303,7 +305,8 @@ def cmd_dub(args) -> int:
     check_output_path(args.out)
     if not Path(args.video).is_file():
         raise UserInputError(f"video not found: '{args.video}'; check the path")
-    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, renderer=args.renderer, **_music(args))
+    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch, renderer=args.renderer,
+                            **_music(args))
     bar = _progress()
     utterance = _speech_input(args, bar, record)
     result = dub_video(record, args.video, utterance, args.out, options=options, progress=bar)
@@ -320,7 +323,7 @@ def cmd_batch(args) -> int:
     record = _library(args).get(args.avatar)
     template = _read_script(args)
     rows = read_rows(args.rows, name_column=args.name_column)
-    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, size=_size(args.size),
+    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch, size=_size(args.size),
                             renderer=args.renderer, **_music(args), **_layout(args))
     bar = _progress()
 
@@ -405,7 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     setp.add_argument("name")
     setp.add_argument("--voice", help="voice id (see `podium voices`)")
     setp.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
-    setp.add_argument("--clear", action="store_true", help="forget the stored voice and rate")
+    setp.add_argument("--pitch", type=float, metavar="X", help="pitch relative to the voice's, 0.25-2 "
+                      "(espeak-ng voices)")
+    setp.add_argument("--clear", action="store_true", help="forget the stored voice, rate and pitch")
     setp.set_defaults(func=cmd_avatar_set)
     delete = asub.add_parser("delete", help="delete an avatar", parents=[home])
     delete.add_argument("name")
@@ -451,6 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "recognising the words (better than the language-neutral default)")
         p.add_argument("--voice", help="voice id (see `podium voices`); default: the avatar's, else kokoro:jm_kumo")
         p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
+        p.add_argument("--pitch", type=float, metavar="X", help="pitch relative to the voice's, 0.25-2 "
+                       "(espeak-ng voices)")
         p.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
                        help="mouth renderer (default: the avatar's own)")
         music_args(p)
@@ -483,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "else the row number)")
     batch.add_argument("--voice", help="voice id (see `podium voices`); default: the avatar's, else kokoro:jm_kumo")
     batch.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute")
+    batch.add_argument("--pitch", type=float, metavar="X", help="pitch relative to the voice's (espeak-ng voices)")
     batch.add_argument("--size", metavar="WxH", help="output size, e.g. 1280x720 (default: the avatar's)")
     batch.add_argument("--renderer", choices=("auto", "warp", "neural"), default="auto",
                        help="mouth renderer (default: the avatar's own)")

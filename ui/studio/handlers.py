@@ -493,6 +493,14 @@ class Studio:
             return voice or speech.DEFAULT_VOICE, rate
         return speech_settings(record, RenderOptions(voice=voice or None, rate_wpm=rate))
 
+    def _speech_kwargs(self, record: AvatarRecord | None, voice: str | None, rate) -> dict:
+        """What speech.synthesize gets in a render: voice, rate and pitch (given, else the
+        avatar's) and the user's and avatar's lexicon."""
+        from lipsync import RenderOptions
+        from lipsync.pipeline import speech_kwargs
+
+        return speech_kwargs(record, RenderOptions(voice=voice or None, rate_wpm=rate))
+
     def preview_audio(self, script: str, voice: str | None, rate=None, avatar: str | None = None) -> Path:
         """Synthesize the script only (no video) and return a WAV to play."""
         import speech
@@ -502,10 +510,12 @@ class Studio:
             raise UserInputError("the script is empty; type what the presenter should say")
         record = self.library.get(avatar) if avatar else None
         voice, rate = self._speech_settings(record, self._voice(voice), self._rate(rate))
-        key = hashlib.sha1(json.dumps([script, voice, rate]).encode()).hexdigest()[:16]
+        kwargs = self._speech_kwargs(record, voice, rate)
+        key = hashlib.sha1(json.dumps([script, voice, rate, kwargs["pitch"],
+                                       sorted(kwargs["lexicon"].entries.items())]).encode()).hexdigest()[:16]
         out = self.cache_dir / f"preview-{key}.wav"
         if not out.is_file():
-            utterance = speech.synthesize(script, voice=voice, rate_wpm=rate)
+            utterance = speech.synthesize(script, **kwargs)
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             utterance.write_wav(out)
         return out
@@ -599,9 +609,9 @@ class Studio:
         p = job.params
         record = self.library.get(p["avatar"])
         options = self._options(job)
-        voice, rate = self._speech_settings(record, options.voice, options.rate_wpm)
         relay("synthesizing speech", 0, 1)
-        utterance = pad_utterance(speech.synthesize(p["script"], voice=voice, rate_wpm=rate))
+        utterance = pad_utterance(speech.synthesize(
+            p["script"], **self._speech_kwargs(record, options.voice, options.rate_wpm)))
         relay("synthesizing speech", 1, 1)
         out = self.jobs.folder_of(job.id) / f"{record.name}-{slug(p['script'])}.mp4"
         result = render_utterance(record, utterance, out, options=options, progress=relay)
@@ -661,9 +671,9 @@ class Studio:
             if full.size:
                 utterance = replace(utterance, audio=full, sample_rate=48000)
         else:
-            voice, rate = self._speech_settings(record, options.voice, options.rate_wpm)
             relay("synthesizing speech", 0, 1)
-            utterance = pad_utterance(speech.synthesize(p["script"], voice=voice, rate_wpm=rate))
+            utterance = pad_utterance(speech.synthesize(
+                p["script"], **self._speech_kwargs(record, options.voice, options.rate_wpm)))
             relay("synthesizing speech", 1, 1)
         out = self.jobs.folder_of(job.id) / f"{video.stem}-dubbed.mp4"
         result = dub_video(record, video, utterance, out, options=options, progress=relay)

@@ -40,6 +40,11 @@ MARKUP_HELP = """\
 - A blank line starts a new paragraph (a longer pause).
 - `[pause 1s]`, `[pause 1.5s]` or `[pause 500ms]` insert an exact pause (up to 10 s each);
   the mouth rests closed.
+- `{Nguyen|ŋwiən}` says one word in IPA; `{SQL|sequel}` with a respelling.
+  Captions keep the written word. For words you use often: `podium lexicon add`.
+- `[rate 80%]slower words[/rate]` (or `slow`, `fast`) changes the speed of a span.
+- Plain SSML works too: `<speak>`, `<break time="500ms"/>`, `<phoneme ph="…">`,
+  `<prosody rate="…">`, `<say-as interpret-as="characters">`, `<sub alias="…">`.
 - In the Batch tab, `{{first_name}}` is replaced by that column of each CSV row;
   a variable without a value stops that row instead of being read aloud.
 

@@ -13,7 +13,7 @@ from avatars import landmarks as L
 from avatars.bank import build_mask, extract_crop, landmark_sets, reshape_crop
 from avatars.create import AVATAR_FPS, LOOP_SECONDS, MAX_SIDE, _bank_from, _consent, _geometry, _save_common
 from avatars.library import AvatarLibrary, AvatarRecord, write_manifest
-from avatars.mouth import MouthModel, close_inner, parametric_open, parametric_spread
+from avatars.mouth import FALLBACK_OPEN_APERTURE, MouthModel, close_inner, parametric_open, parametric_spread
 from avatars.mouth_synth import paint_lip_seam, refine_inner_lips, teeth_colour
 from avatars.quality import FootageLimits
 from avatars.tracking import FaceTracker
@@ -160,7 +160,7 @@ def create_from_photo(library: AvatarLibrary, name: str, photo: str | Path, *,
         neutral = closed
         model = MouthModel(
             neutral=neutral.astype(np.float32),
-            open=parametric_open(neutral, 0.3).astype(np.float32),
+            open=parametric_open(neutral, FALLBACK_OPEN_APERTURE).astype(np.float32),
             wide=parametric_spread(neutral, 1.12).astype(np.float32),
             rounded=parametric_spread(neutral, 0.78).astype(np.float32),
             pca_mean=neutral.reshape(-1).astype(np.float32),

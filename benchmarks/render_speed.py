@@ -35,6 +35,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 import speech  # noqa: E402
+from speech import FAST_VOICE  # noqa: E402
 from avatars import AVATAR_FPS, AvatarLibrary, create_from_footage, create_from_photo  # noqa: E402
 from avatars.create import MAX_SIDE  # noqa: E402
 from avatars.tracking import FaceTracker, track  # noqa: E402
@@ -291,7 +292,10 @@ def bench_render(records: dict, seconds: float, work: Path):
             log(f"render: {label} at {out_size[0]}x{out_size[1]}")
             try:
                 t = time.perf_counter()
-                res = render_script(rec, text, work / f"{stem}.mp4", options=RenderOptions(size=size))
+                # espeak-ng: the video pipeline's speed, not the voice's (Kokoro adds
+                # 0.2-0.7 s of synthesis per second of speech; see benchmarks/voices.py).
+                res = render_script(rec, text, work / f"{stem}.mp4",
+                                    options=RenderOptions(size=size, voice=FAST_VOICE))
                 wall = time.perf_counter() - t
             except Exception as exc:  # noqa: BLE001
                 rows.append([label, f"{out_size[0]}x{out_size[1]}", "—", "—", "—", "—", "—", "—", "—",
@@ -325,7 +329,9 @@ def main():
     t = time.perf_counter()
     if a["mode"] == "stream":
         from lipsync import render_script
-        res = render_script(rec, a["script"], out)
+        from lipsync.pipeline import RenderOptions as Options
+        from speech import FAST_VOICE as fast
+        res = render_script(rec, a["script"], out, options=Options(voice=fast))
         frames, duration = res.frames, res.duration
     else:
         # Naive variant: render every frame into a list, then encode them all.
@@ -336,7 +342,7 @@ def main():
         from lipsync.loaded_avatar import load_avatar
         from lipsync.pipeline import RenderOptions, pad_utterance, render_frames
         opts = RenderOptions()
-        utt = pad_utterance(speech.synthesize(a["script"], voice=opts.voice, rate_wpm=opts.rate_wpm))
+        utt = pad_utterance(speech.synthesize(a["script"], voice=speech.FAST_VOICE))
         avatar = load_avatar(rec)
         track = mouth_track(utt.phonemes, utt.duration, fps=avatar.fps)
         w, h = avatar.size

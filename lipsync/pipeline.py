@@ -72,6 +72,7 @@ class RenderResult:
     frames: int
     duration: float
     track: MouthTrack
+    utterance: object = None  # the speech as rendered (timings for a timeline)
 
 
 def check_output_path(out: str | Path) -> Path:
@@ -225,7 +226,7 @@ def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], o
             raise
     finally:
         Path(wav).unlink(missing_ok=True)
-    return RenderResult(out, srt, vtt, frames, utterance.duration, track)
+    return RenderResult(out, srt, vtt, frames, utterance.duration, track, utterance)
 
 
 def lexicon_for(record: AvatarRecord | None):

@@ -39,6 +39,15 @@ class Scene:
     slide: Path | None = None
 
 
+#: A line of three or more dashes separates scenes in a script (the studio's scene form).
+_SEPARATOR = __import__("re").compile(r"^[ \t]*-{3,}[ \t]*$", __import__("re").M)
+
+
+def split_script(script: str) -> list[str]:
+    """Parts of a script separated by lines of ``---``; empty parts are dropped."""
+    return [part.strip() for part in _SEPARATOR.split(script) if part.strip()]
+
+
 def load_scenes(path: str | Path) -> list[Scene]:
     """Read a scenes YAML file (see the module docstring).
 

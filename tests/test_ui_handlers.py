@@ -440,3 +440,29 @@ def test_server_binds_loopback_requires_login_and_limits_uploads(tmp_path, monke
         assert demo.max_file_size is not None and demo.share is False
     finally:
         demo.close()
+
+
+def test_scenes_one_slide_per_part_of_the_script(studio, tmp_path):
+    import cv2
+
+    slides = []
+    for k, bar in enumerate([(31, 78, 121), (40, 140, 40)], start=1):
+        img = np.full((720, 1280, 3), 248, np.uint8)
+        img[:120] = bar
+        path = tmp_path / f"slide{k}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        slides.append(str(path))
+    script = "First, the safety rules.\n---\nThen, the storage rules."
+    outcome = studio.render("portrait", script, "en-us", look={"slides": slides})
+    from common.media import read_frames
+
+    frames = list(read_frames(outcome.video))
+    assert (frames[0].shape[1], frames[0].shape[0]) == (1280, 720)  # slides get a wide frame
+    bars = [f[20:100, 900:1200].reshape(-1, 3).mean(0) for f in (frames[3], frames[-3])]
+    assert np.abs(bars[0] - (31, 78, 121)).max() < 12 and np.abs(bars[1] - (40, 140, 40)).max() < 12
+    utt, _ = load_timeline(outcome.timeline)
+    assert [w.text for w in utt.words] == "First the safety rules Then the storage rules".split()
+    srt = outcome.video.with_suffix(".srt").read_text("utf-8")
+    assert "First, the safety rules." in srt and "Then, the storage rules." in srt
+    with pytest.raises(UserInputError, match="2 slide"):
+        studio.render("portrait", "Only one part.", "en-us", look={"slides": slides})

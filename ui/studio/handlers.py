@@ -548,13 +548,18 @@ class Studio:
             inputs["slide"] = uploads.check_photo(look["slide"], "a slide image")[0]
         if look.get("music"):
             inputs["music"] = uploads.check_audio(look["music"], "a music file")[0]
+        for k, slide in enumerate(look.get("slides") or [], start=1):
+            inputs[f"scene-{k}"] = uploads.check_photo(slide, f"slide {k}")[0]
         volume = float(look.get("music_volume", -20.0) if look.get("music_volume") is not None else -20.0)
         if not -60.0 <= volume <= 0.0:
             raise UserInputError(f"music volume {volume:g} dB is out of range (-60 to 0)")
         bg = colour or (str(inputs["background"]) if "background" in inputs else None)
         check_layout(Layout(aspect=aspect, background=bg,
                             slide=str(inputs["slide"]) if "slide" in inputs else None))
-        return {"layout": aspect, "background": colour, "music_volume": volume}, inputs
+        look_params = {"layout": aspect, "background": colour, "music_volume": volume}
+        if look.get("slides"):
+            look_params["scenes"] = len(look["slides"])
+        return look_params, inputs
 
     def render(self, avatar: str, script: str, voice: str | None = None, rate=None, size: str | None = None,
                renderer: str = "auto", *, look: dict | None = None, sink: Sink | None = None,
@@ -573,6 +578,16 @@ class Studio:
             raise UserInputError("the script has {{variables}}; fill them in, or use the Batch tab")
         speech.parse_script(script)  # markup errors before any slow work
         look_params, inputs = self._look(look)
+        if look_params.get("scenes"):
+            from lipsync.scenes import split_script
+
+            parts = split_script(script)
+            if len(parts) != look_params["scenes"]:
+                raise UserInputError(
+                    f"{look_params['scenes']} slide(s) but the script has {len(parts)} part(s); separate "
+                    "the script into one part per slide with a line of three dashes (---)")
+            if "slide" in inputs:
+                raise UserInputError("give one slide (presenter in a corner) or slides for scenes, not both")
         params = {"avatar": record.name, "script": script, "voice": self._voice(voice),
                   "rate": self._rate(rate), "size": parse_size(size), "renderer": self._renderer(renderer),
                   "look": look_params}
@@ -614,12 +629,27 @@ class Studio:
         p = job.params
         record = self.library.get(p["avatar"])
         options = self._options(job)
-        relay("synthesizing speech", 0, 1)
-        utterance = pad_utterance(speech.synthesize(
-            p["script"], **self._speech_kwargs(record, options.voice, options.rate_wpm)))
-        relay("synthesizing speech", 1, 1)
         out = self.jobs.folder_of(job.id) / f"{record.name}-{slug(p['script'])}.mp4"
-        result = render_utterance(record, utterance, out, options=options, progress=relay)
+        n_scenes = (p.get("look") or {}).get("scenes")
+        if n_scenes:
+            from dataclasses import replace
+
+            from lipsync.scenes import Scene, render_scenes, split_script
+
+            scenes = [Scene(part, self._input(job, f"scene-{k}"))
+                      for k, part in enumerate(split_script(p["script"]), start=1)]
+            if options.layout.aspect == "source":  # slides want a wide frame
+                options = replace(options, layout=replace(options.layout, aspect="16:9"))
+            result = render_scenes(record, scenes, out, options=replace(
+                options, voice=self._speech_kwargs(record, options.voice, options.rate_wpm)["voice"]),
+                progress=relay)
+            utterance = result.utterance
+        else:
+            relay("synthesizing speech", 0, 1)
+            utterance = pad_utterance(speech.synthesize(
+                p["script"], **self._speech_kwargs(record, options.voice, options.rate_wpm)))
+            relay("synthesizing speech", 1, 1)
+            result = render_utterance(record, utterance, out, options=options, progress=relay)
         timeline = save_timeline(out.with_suffix(".timeline.json"), utterance, result.track)
         return {"video": result.video, "srt": result.srt, "vtt": result.vtt, "timeline": timeline}, result
 

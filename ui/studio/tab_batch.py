@@ -74,7 +74,8 @@ def wire(studio: Studio, c: SimpleNamespace) -> None:
         listen(event, preview, [c.csv, c.template], [c.table, c.rows, c.message])
 
     def run(avatar, template, path, selected, voice, rate, size, renderer, layout, background,
-            background_image, slide, music, music_volume, request: gr.Request, progress=gr.Progress()):
+            background_image, slide, music, music_volume, _slides, request: gr.Request,
+            progress=gr.Progress()):
         preview_rows = studio.batch_preview(path, template).rows
         chosen = {int(i) for i in selected or []}
         session = session_of(request)

@@ -42,14 +42,21 @@ def render_options(prefix: str, voices) -> SimpleNamespace:
             with gr.Column():
                 o.music = gr.File(label="Background music", file_types=["audio"], type="filepath")
                 o.music_volume = gr.Slider(-60, 0, value=-20, step=1, label="Music level under the speech (dB)")
-    o.look_inputs = [o.layout, o.background, o.background_image, o.slide, o.music, o.music_volume]
+        if prefix == "create":
+            o.slides = gr.File(label="Scenes: one slide per part of the script (parts separated by a "
+                               "line ---), in this order", file_count="multiple", file_types=["image"],
+                               type="filepath", elem_id="create-slides")
+        else:
+            o.slides = gr.State(None)
+    o.look_inputs = [o.layout, o.background, o.background_image, o.slide, o.music, o.music_volume, o.slides]
     return o
 
 
-def look(layout, background, background_image, slide, music, music_volume) -> dict:
+def look(layout, background, background_image, slide, music, music_volume, slides=None) -> dict:
     """The folded options of :func:`render_options`, as :meth:`Studio.render` takes them."""
     return {"layout": layout, "background": background, "background_image": background_image,
-            "slide": slide, "music": music, "music_volume": music_volume}
+            "slide": slide, "music": music, "music_volume": music_volume,
+            "slides": [str(s) for s in slides] if slides else None}
 
 
 def build(studio: Studio, voices) -> SimpleNamespace:
@@ -101,9 +108,10 @@ def wire(studio: Studio, c: SimpleNamespace) -> None:
            show_progress_on=[c.audio])
 
     def render(avatar, script, voice, rate, size, renderer, layout, background, background_image, slide,
-               music, music_volume, request: gr.Request, progress=gr.Progress()):
+               music, music_volume, slides, request: gr.Request, progress=gr.Progress()):
         outcome = studio.render(avatar, script, voice, rate, size, renderer,
-                                look=look(layout, background, background_image, slide, music, music_volume),
+                                look=look(layout, background, background_image, slide, music, music_volume,
+                                          slides),
                                 sink=sink_of(progress), session=session_of(request))
         return show_video(outcome)
 

@@ -15,8 +15,8 @@ from avatars.library import AvatarLibrary, AvatarRecord, write_manifest
 from avatars.mouth import MIN_OPEN_APERTURE, CropGeometry, MouthModel, close_inner
 from avatars.mouth_synth import refine_inner_lips, teeth_colour
 from avatars.quality import FootageLimits, check_probe, check_tracks
-from avatars.tracking import track
-from common.errors import FootageError, UserInputError
+from avatars.tracking import track_video
+from common.errors import UserInputError
 from common.media import VideoWriter, probe, read_frames
 from common.progress import Progress, silent
 
@@ -153,14 +153,8 @@ def create_from_footage(library: AvatarLibrary, name: str, footage: str | Path, 
         info = probe(footage)
         check_probe(info, footage.name, limits)
         consent_record = _consent(consent, footage)
-        total = max(int(info.duration * AVATAR_FPS), 1)
-        done = [0]
-
-        def tick(n: int) -> None:
-            done[0] += n
-            progress("tracking face", min(done[0], total), total)
-
-        tracks = track(read_frames(footage, fps=AVATAR_FPS, max_side=MAX_SIDE), progress=tick)
+        tracks = track_video(footage, fps=AVATAR_FPS, duration=info.duration, max_side=MAX_SIDE,
+                             progress=progress)
         report = check_tracks(tracks, footage.name, AVATAR_FPS, limits)
         present = tracks.present
         idx = np.flatnonzero(present)

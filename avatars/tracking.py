@@ -140,6 +140,35 @@ def track(frames: Iterable[np.ndarray], *, progress: ProgressFn | None = None,
     return Tracks(points, np.array(counts, np.int8), np.array(light, np.float32), size)
 
 
+def track_video(path, *, fps: float, duration: float, max_side: int | None = None,
+                progress=None, stage: str = "tracking face") -> Tracks:
+    """Decode ``path`` at ``fps`` and :func:`track` it, reporting ``progress(stage, done, total)``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A video file.
+    fps : float
+        Frames per second to decode at.
+    duration : float
+        Seconds (from the probe): sets the expected frame count for the progress total.
+    max_side : int, optional
+        Longest side frames are scaled down to.
+    progress : common.progress.Progress, optional
+    """
+    from common.media import read_frames
+
+    total = max(int(duration * fps), 1)
+    done = [0]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress is not None:
+            progress(stage, min(done[0], total), total)
+
+    return track(read_frames(path, fps=fps, max_side=max_side), progress=tick)
+
+
 def _face_luma(frame: np.ndarray, points: np.ndarray) -> float:
     x0, y0 = np.maximum(points.min(0).astype(int), 0)
     x1, y1 = points.max(0).astype(int)

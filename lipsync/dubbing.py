@@ -16,7 +16,7 @@ import numpy as np
 from avatars import landmarks as L
 from avatars.bank import landmark_sets
 from avatars.library import AvatarRecord
-from avatars.tracking import track
+from avatars.tracking import track_video
 from common.errors import FootageError
 from common.media import probe, read_frames
 from common.progress import Progress, silent
@@ -73,14 +73,7 @@ def dub_video(record: AvatarRecord, video: str | Path, utterance, out: str | Pat
         raise FootageError(f"'{video.name}' has no video stream; give the video to dub")
     fps = info.fps
     # 1. track the input (landmarks only: frames are decoded again while rendering)
-    total = max(int(info.duration * fps), 1)
-    done = [0]
-
-    def tick(n: int) -> None:
-        done[0] += n
-        progress("tracking face", min(done[0], total), total)
-
-    tracks = track(read_frames(video, fps=fps), progress=tick)
+    tracks = track_video(video, fps=fps, duration=info.duration, progress=progress)
     n_video = len(tracks.face_count)
     if n_video == 0 or tracks.present.mean() < 0.5:
         raise FootageError(f"'{video.name}' shows no single face in most frames; dubbing needs "

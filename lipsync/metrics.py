@@ -13,8 +13,7 @@ from typing import Iterable
 import cv2
 import numpy as np
 
-from avatars.landmarks import (LEFT_EYE_OUTER, LIPS, LOWER_INNER_LIP, RIGHT_EYE_OUTER, UPPER_INNER_LIP,
-                               inter_ocular)
+from avatars.landmarks import LIPS, LOWER_INNER_LIP, UPPER_INNER_LIP, inter_ocular
 from avatars.tracking import FaceTracker
 
 #: Points used to align two faces before comparing lips: eye corners and nose.

@@ -8,12 +8,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-import cv2
 import numpy as np
 
 from avatars.bank import extract_crop
 from avatars.library import AvatarRecord
-from common.errors import InternalError, UserInputError
+from common.errors import UserInputError
 from common.media import VideoWriter
 from common.progress import Progress, silent
 from lipsync.captions import make_cues, write_srt, write_vtt

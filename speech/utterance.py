@@ -6,7 +6,6 @@ All times are seconds from the first audio sample.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 

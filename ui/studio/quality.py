@@ -18,9 +18,8 @@ from avatars.create import MAX_SIDE
 from avatars.landmarks import inter_ocular
 from avatars.photo import load_portrait
 from avatars.quality import FootageLimits, check_probe
-from avatars.tracking import runs, track
+from avatars.tracking import runs, track, track_video
 from common.errors import FootageError
-from common.media import read_frames
 from common.progress import Progress, silent
 from ui.studio.uploads import check_footage_or_photo
 
@@ -151,14 +150,8 @@ def footage_report(path: str | Path, *, progress: Progress = silent,
     if problems:  # headers already rule it out: no need to decode
         return QualityReport(**base, problems=tuple(problems), warnings=tuple(warnings))
     fps = min(SAMPLE_FPS, MAX_SAMPLES / max(info.duration, 0.1))
-    expected = max(int(info.duration * fps), 1)
-    done = [0]
-
-    def tick(n: int) -> None:
-        done[0] += n
-        progress("checking the face", min(done[0], expected), expected)
-
-    tracks = track(read_frames(path, fps=fps, max_side=MAX_SIDE), progress=tick)
+    tracks = track_video(path, fps=fps, duration=info.duration, max_side=MAX_SIDE, progress=progress,
+                         stage="checking the face")
     ratio, iod, bright = _face_figures(tracks.face_count, tracks.points, tracks.brightness, limits,
                                        fps, problems, warnings)
     return QualityReport(**base, sampled_frames=len(tracks.face_count), face_ratio=ratio,

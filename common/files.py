@@ -34,3 +34,32 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def temp_prefix() -> str:
+    """Prefix for a render's temporary files in an output folder: ``.podium-<pid>-``, so a
+    later render can tell the leftovers of a process that was killed."""
+    return f".podium-{os.getpid()}-"
+
+
+def clean_stale_temps(folder: str | os.PathLike) -> int:
+    """Delete ``.podium-<pid>-*`` files in ``folder`` whose process is gone (a render killed
+    before it could clean up). Returns how many were deleted."""
+    removed = 0
+    for path in Path(folder).glob(".podium-*-*"):
+        pid = path.name.split("-")[1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running: another render's file
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # alive, another user's
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed

@@ -16,7 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from common.errors import FootageError, InternalError
-from common.files import default_mode
+from common.files import default_mode, temp_prefix
 
 PROBE_TIMEOUT_S = 20.0
 
@@ -227,7 +227,7 @@ class VideoWriter:
         self.size = size
         if size[0] % 2 or size[1] % 2:
             raise InternalError(f"frame size {size} must be even for yuv420p")
-        fd, tmp = tempfile.mkstemp(prefix=".podium-", suffix=self.path.suffix or ".mp4",
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=self.path.suffix or ".mp4",
                                    dir=self.path.parent)
         os.close(fd)
         self._tmp = Path(tmp)

@@ -13,6 +13,7 @@ import numpy as np
 from avatars.bank import extract_crop
 from avatars.library import AvatarRecord
 from common.errors import UserInputError
+from common.files import clean_stale_temps, temp_prefix
 from common.media import VideoWriter
 from common.progress import Progress, silent
 from lipsync.captions import make_cues, write_srt, write_vtt
@@ -83,6 +84,7 @@ def check_output_path(out: str | Path) -> Path:
         raise UserInputError(f"output folder '{out.parent}' does not exist; create it first")
     if out.is_dir():
         raise UserInputError(f"'{out}' is a folder; give a file name ending in .mp4")
+    clean_stale_temps(out.parent)  # what a killed render left behind
     return out
 
 
@@ -200,7 +202,7 @@ def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], o
     """
     srt, vtt = out.with_suffix(".srt"), out.with_suffix(".vtt")
     soundtrack = finish_audio(utterance, options)  # before any file exists: music errors first
-    fd, wav = tempfile.mkstemp(prefix=".podium-", suffix=".wav", dir=out.parent)
+    fd, wav = tempfile.mkstemp(prefix=temp_prefix(), suffix=".wav", dir=out.parent)
     os.close(fd)
     try:
         import soundfile

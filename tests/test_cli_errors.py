@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -181,3 +183,36 @@ def test_bad_dub_and_audio_options(home, tmp_path, bad_inputs):
                        says="give the speech", outputs=[out])
     _expect_user_error(home, "say", "--avatar", "portrait", "--renderer", "neural", "--text", "Hi.",
                        "--out", str(out), says="no trained neural renderer", outputs=[out])
+
+
+def test_a_killed_render_leaves_nothing_the_next_render_keeps(photo_avatar, session_home, tmp_path):
+    """SIGKILL cannot be cleaned up after; the next render into the folder removes the dead
+    process's temporary files (and never another running render's)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    out = tmp_path / "killed.mp4"
+    env = {**os.environ, "PODIUM_HOME": str(session_home), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "say", "--avatar", photo_avatar.name,
+                             "--voice", "en-us", "--text", " ".join(["Bob ate a big apple."] * 30),
+                             "--out", str(out)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        if list(tmp_path.glob(".podium-*")):
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = list(tmp_path.glob(".podium-*"))
+    assert left and not out.exists()
+    mine = tmp_path / f".podium-{os.getpid()}-busy.mp4"  # a live process's file stays
+    mine.write_bytes(b"x")
+    again = run_cli("say", "--avatar", photo_avatar.name, "--voice", "en-us", "--text", "Hi.",
+                    "--out", str(tmp_path / "next.mp4"), home=session_home)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.glob(".podium-*")) == [mine.name]

@@ -114,8 +114,11 @@ def cmd_voices(args) -> int:
     voices = speech.list_voices(language=args.language)
     if not voices:
         raise UserInputError(f"no voice speaks '{args.language}'; run `podium voices` to list them all")
+    # Neural voices first: they are the ones worth picking; espeak-ng's are the long tail.
+    voices = sorted(voices, key=lambda v: (v.engine == "espeak-ng", v.id))
     for v in voices:
-        print(f"{v.id:<26} {', '.join(v.languages):<24} {v.name}")
+        mark = "  (default)" if v.id == speech.DEFAULT_VOICE else ""
+        print(f"{v.id:<26} {', '.join(v.languages):<24} {v.name}{mark}")
     return 0
 
 

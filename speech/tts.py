@@ -180,6 +180,15 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
     info = resolve_voice(voice)
     rate = _check_rate(rate_wpm)
     segments = parse_script(script)
+    if info.engine == "kokoro":
+        from speech.language_guess import english_share, looks_english
+
+        text = " ".join(markup.written(seg.text) for seg in segments if isinstance(seg, TextSegment))
+        if not looks_english(text):
+            raise ScriptError(
+                f"this script does not look English ({english_share(text):.0%} English words), but "
+                f"voice {info.id!r} speaks English only; choose a voice for the script's language, "
+                "e.g. --voice de or --voice fr-fr (`podium voices --language de` lists them)")
     backend = backend_for(info)
     options = SynthesisOptions(rate=None if rate_wpm is None else rate / espeak.DEFAULT_RATE_WPM,
                                pitch=None if pitch is None or pitch == 1.0 else pitch)

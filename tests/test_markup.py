@@ -172,3 +172,19 @@ def test_numbers_dates_and_abbreviations_read_as_spelled_out(voice):
         assert phones(written, voice) == phones(said, voice), (voice, written)
         u = synthesize(written + ".", voice=voice)
         assert u.sentences[0].text == written + "."  # captions keep the written form
+
+
+@pytest.mark.parametrize("script", [
+    "Willkommen zum Kurs. Heute lernen wir drei neue Dinge über das Wetter.",
+    "Bienvenue au cours. Aujourd'hui nous apprenons trois choses nouvelles.",
+    "你好，世界。这是一个很长的句子。",
+])
+def test_english_only_voice_refuses_other_languages_with_a_hint(script):
+    with pytest.raises(ScriptError, match="English only; choose a voice"):
+        synthesize(script, voice="kokoro:jm_kumo")
+    assert synthesize(script, voice={"W": "de", "B": "fr-fr"}.get(script[0], "cmn")).duration > 1
+
+
+def test_english_with_names_and_acronyms_is_still_english():
+    u = synthesize("Nguyen, Kowalski and Nakamura present the quarterly KPIs for EMEA.", voice="kokoro:jm_kumo")
+    assert u.duration > 2

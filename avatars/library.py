@@ -21,19 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.errors import AvatarError, InternalError
+from common.files import default_home
 
 FORMAT_VERSION = 1
 MANIFEST = "avatar.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-
-
-def default_home() -> Path:
-    """``$PODIUM_HOME`` or the user's data directory (XDG on Linux)."""
-    env = os.environ.get("PODIUM_HOME")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "podium"
 
 
 def check_name(name: str) -> str:

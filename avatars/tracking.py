@@ -12,6 +12,7 @@ import numpy as np
 from scipy.signal import savgol_filter
 
 from avatars.landmarks import N_POINTS
+from common.media import read_frames
 
 ProgressFn = Callable[[int], None]
 
@@ -156,8 +157,6 @@ def track_video(path, *, fps: float, duration: float, max_side: int | None = Non
         Longest side frames are scaled down to.
     progress : common.progress.Progress, optional
     """
-    from common.media import read_frames
-
     total = max(int(duration * fps), 1)
     done = [0]
 

@@ -9,6 +9,15 @@ from pathlib import Path
 from typing import Iterator
 
 
+def default_home() -> Path:
+    """The Podium library folder: ``$PODIUM_HOME``, else the user's data directory (XDG)."""
+    env = os.environ.get("PODIUM_HOME")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "podium"
+
+
 def default_mode() -> int:
     """Permissions a normal ``open()`` would give a new file (0666 minus the umask)."""
     mask = os.umask(0)

@@ -15,6 +15,7 @@ presenter full frame.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,7 +41,7 @@ class Scene:
 
 
 #: A line of three or more dashes separates scenes in a script (the studio's scene form).
-_SEPARATOR = __import__("re").compile(r"^[ \t]*-{3,}[ \t]*$", __import__("re").M)
+_SEPARATOR = re.compile(r"^[ \t]*-{3,}[ \t]*$", re.M)
 
 
 def split_script(script: str) -> list[str]:

@@ -44,9 +44,3 @@ def english_share(text: str) -> float | None:
         return 0.0
     known = _english_words()
     return sum(w in known for w in words) / len(words)
-
-
-def looks_english(text: str) -> bool:
-    """False only when ``text`` is clearly not English (see :data:`MIN_ENGLISH_SHARE`)."""
-    share = english_share(text)
-    return share is None or share >= MIN_ENGLISH_SHARE

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from common.errors import ScriptError, UserInputError
 from common.files import atomic_path
-from speech.markup import PRONUNCIATION, check_pronunciations
+from speech.markup import check_pronunciations, respell_outside_markup
 
 FILE_NAME = "lexicon.json"
 FORMAT_VERSION = 1
@@ -94,23 +94,5 @@ class Lexicon:
         words = sorted(self.entries, key=len, reverse=True)
         pattern = re.compile(r"(?<![\w'’])(" + "|".join(re.escape(w) for w in words) + r")(?![\w'’])",
                              re.IGNORECASE)
-        out, pos = [], 0
-        protected = [(m.start(), m.end()) for m in PRONUNCIATION.finditer(text)]
-        protected += [(m.start(), m.end()) for m in re.finditer(r"\[\[.*?\]\]", text)]
-        for m in pattern.finditer(text):
-            if any(a <= m.start() < b for a, b in protected):
-                continue
-            out.append(text[pos:m.start()])
-            out.append("{" + m.group(0) + "|" + self.entries[m.group(0).lower()] + "}")
-            pos = m.end()
-        out.append(text[pos:])
-        return "".join(out)
-
-
-def user_lexicon_path(home: str | Path | None = None) -> Path:
-    """``$PODIUM_HOME/lexicon.json`` (or the default library's)."""
-    import os
-
-    if home is None:
-        home = os.environ.get("PODIUM_HOME") or Path.home() / ".local" / "share" / "podium"
-    return Path(home) / FILE_NAME
+        return respell_outside_markup(
+            text, pattern, lambda m: "{" + m.group(0) + "|" + self.entries[m.group(0).lower()] + "}")

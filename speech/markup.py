@@ -89,6 +89,26 @@ def pieces(text: str) -> list[Piece]:
     return out
 
 
+_PHONEME_BLOCK = re.compile(r"\[\[.*?\]\]")
+
+
+def respell_outside_markup(text: str, pattern: re.Pattern, make) -> str:
+    """Replace each match of ``pattern`` with ``make(match)``, except matches that start
+    inside existing pronunciation markup or a ``[[...]]`` block (the lexicon and the
+    readings never respell what the author already spelled)."""
+    protected = [(m.start(), m.end()) for m in PRONUNCIATION.finditer(text)]
+    protected += [(m.start(), m.end()) for m in _PHONEME_BLOCK.finditer(text)]
+    out, pos = [], 0
+    for m in pattern.finditer(text):
+        if any(a <= m.start() < b for a, b in protected):
+            continue
+        out.append(text[pos:m.start()])
+        out.append(make(m))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def written(text: str) -> str:
     """The text as captions show it: every ``{written|pronunciation}`` becomes ``written``."""
     return "".join(p.written for p in pieces(text))

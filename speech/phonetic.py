@@ -32,17 +32,22 @@ _KEYS = sorted(IPA_TO_ESPEAK, key=len, reverse=True)
 BLOCK = re.compile(r"\[\[(.*?)\]\]", re.S)
 
 
-def check_ipa(ipa: str) -> str | None:
-    """The first character of ``ipa`` Podium cannot speak, or None when all are known."""
+def _symbols(ipa: str):
+    """Split ``ipa`` into :data:`IPA_TO_ESPEAK` keys, longest first; yields (symbol, None)
+    for each, or (None, char) at the first character no key covers, and stops there."""
     i = 0
     while i < len(ipa):
-        for k in _KEYS:
-            if ipa.startswith(k, i):
-                i += len(k)
-                break
-        else:
-            return ipa[i]
-    return None
+        key = next((k for k in _KEYS if ipa.startswith(k, i)), None)
+        if key is None:
+            yield None, ipa[i]
+            return
+        yield key, None
+        i += len(key)
+
+
+def check_ipa(ipa: str) -> str | None:
+    """The first character of ``ipa`` Podium cannot speak, or None when all are known."""
+    return next((bad for _, bad in _symbols(ipa) if bad is not None), None)
 
 
 def ipa_to_espeak(ipa: str) -> str:
@@ -53,16 +58,12 @@ def ipa_to_espeak(ipa: str) -> str:
     ScriptError
         A symbol with no espeak equivalent (the message quotes it).
     """
-    out, i = [], 0
-    while i < len(ipa):
-        for k in _KEYS:
-            if ipa.startswith(k, i):
-                out.append(IPA_TO_ESPEAK[k])
-                i += len(k)
-                break
-        else:
-            raise ScriptError(f"'{ipa[i]}' in the pronunciation /{ipa}/ is not an IPA sound Podium knows; "
+    out = []
+    for key, bad in _symbols(ipa):
+        if bad is not None:
+            raise ScriptError(f"'{bad}' in the pronunciation /{ipa}/ is not an IPA sound Podium knows; "
                               f"use symbols like ŋ w i ə n ˈ")
+        out.append(IPA_TO_ESPEAK[key])
     return "".join(out)
 
 

@@ -34,10 +34,11 @@ _TIE = "\u0361\u035c"
 
 
 def voices_folder(home: str | Path | None = None) -> Path:
-    """``$PODIUM_HOME/voices`` (or the default library's), where dropped-in voices live."""
-    if home is None:
-        home = os.environ.get("PODIUM_HOME") or Path.home() / ".local" / "share" / "podium"
-    return Path(home) / "voices"
+    """``voices/`` in the library folder (:func:`common.files.default_home`), where dropped-in
+    voices live."""
+    from common.files import default_home
+
+    return Path(home if home is not None else default_home()) / "voices"
 
 
 def find_model(spec: str, *, home: str | Path | None = None) -> Path:
@@ -93,7 +94,7 @@ def _read_config(model: Path) -> dict:
     return data
 
 
-def _phones_from_alignments(alignments, sample_rate: int) -> tuple[list[tuple[str, int, int]], list[list[int]]]:
+def _phones_from_alignments(alignments) -> tuple[list[tuple[str, int, int]], list[list[int]]]:
     """(symbol, start, end) in samples per phone, and the phones of each word.
 
     Piper aligns single IPA characters; a length mark joins the phone before it,
@@ -207,7 +208,7 @@ class PiperBackend(VoiceBackend):
             if c.phoneme_alignments is None:
                 timed, groups = [], []
                 break
-            ph, wd = _phones_from_alignments(c.phoneme_alignments, self.sample_rate)
+            ph, wd = _phones_from_alignments(c.phoneme_alignments)
             base = len(timed)
             timed += [(s, a + offset, b + offset) for s, a, b in ph]
             groups += [[base + i for i in w] for w in wd]

@@ -81,19 +81,8 @@ def _rules(language: str) -> list[tuple[re.Pattern, Callable[[re.Match], str]]]:
 def apply_readings(text: str, language: str) -> str:
     """``text`` with the readings of ``language`` ("en-us", "de", "fr-fr"...) marked up as
     respellings; text already inside pronunciation markup is left alone."""
-    from speech.markup import PRONUNCIATION
+    from speech.markup import respell_outside_markup
 
-    lang = language.lower().split("-")[0]
-    for pattern, make in _rules(lang):
-        protected = [(m.start(), m.end()) for m in PRONUNCIATION.finditer(text)]
-        protected += [(m.start(), m.end()) for m in re.finditer(r"\[\[.*?\]\]", text)]
-        out, pos = [], 0
-        for m in pattern.finditer(text):
-            if any(a <= m.start() < b for a, b in protected):
-                continue
-            out.append(text[pos:m.start()])
-            out.append(make(m))
-            pos = m.end()
-        out.append(text[pos:])
-        text = "".join(out)
+    for pattern, make in _rules(language.lower().split("-")[0]):
+        text = respell_outside_markup(text, pattern, make)
     return text

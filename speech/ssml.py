@@ -41,22 +41,14 @@ def ssml_to_script(text: str) -> str:
         Not well-formed XML (with line and column), an unsupported tag or attribute
         value (with the tag's line).
     """
-    # Element lines: the parser knows them only while parsing, so record them.
-    lines: dict[int, int] = {}
-    parser = ET.XMLPullParser(events=("start",))
     try:
-        parser.feed(text)
-        parser.close()
+        root = ET.fromstring(text)
     except ET.ParseError as exc:
         line, col = exc.position
         raise ScriptError(f"the SSML is not well-formed at line {line}, column {col + 1}: "
                           f"{str(exc).split(':')[0]}") from None
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:  # pragma: no cover - the pull parser already checked
-        line, col = exc.position
-        raise ScriptError(f"the SSML is not well-formed at line {line}, column {col + 1}") from None
-    # Approximate each tag's line by searching the source in document order.
+    # ElementTree keeps no line numbers: find each tag in the source, in document order.
+    lines: dict[int, int] = {}
     cursor = 0
     for el in root.iter():
         at = text.find("<" + el.tag.split("}")[-1], cursor)

@@ -181,12 +181,13 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
     rate = _check_rate(rate_wpm)
     segments = parse_script(script)
     if info.engine == "kokoro":
-        from speech.language_guess import english_share, looks_english
+        from speech.language_guess import MIN_ENGLISH_SHARE, english_share
 
-        text = " ".join(markup.written(seg.text) for seg in segments if isinstance(seg, TextSegment))
-        if not looks_english(text):
+        share = english_share(" ".join(markup.written(seg.text) for seg in segments
+                                       if isinstance(seg, TextSegment)))
+        if share is not None and share < MIN_ENGLISH_SHARE:
             raise ScriptError(
-                f"this script does not look English ({english_share(text):.0%} English words), but "
+                f"this script does not look English ({share:.0%} English words), but "
                 f"voice {info.id!r} speaks English only; choose a voice for the script's language, "
                 "e.g. --voice de or --voice fr-fr (`podium voices --language de` lists them)")
     backend = backend_for(info)

@@ -241,26 +241,17 @@ def lexicon_for(record: AvatarRecord | None):
     return Lexicon.load(home / FILE_NAME).merged(Lexicon.load(record.path / FILE_NAME))
 
 
-def speech_settings(record: AvatarRecord, options: RenderOptions) -> tuple[str, int | None]:
-    """(voice, rate_wpm) for a render: the options' own, else the avatar's stored defaults
-    (``podium avatar set``), else the default voice at its own rate."""
-    stored = record.manifest.get("speech_defaults", {})
-    from speech.voices import DEFAULT_VOICE
-
-    return (options.voice or stored.get("voice") or DEFAULT_VOICE,
-            options.rate_wpm if options.rate_wpm is not None else stored.get("rate_wpm"))
-
-
 def speech_kwargs(record: AvatarRecord | None, options: RenderOptions) -> dict:
     """Keyword arguments for :func:`speech.synthesize` in a render: voice, rate and pitch
-    (the options', else the avatar's stored ones) and the lexicon (:func:`lexicon_for`)."""
+    (the options', else the avatar's stored ones from ``podium avatar set``, else the
+    default voice at its own rate and pitch) and the lexicon (:func:`lexicon_for`)."""
     from speech.voices import DEFAULT_VOICE
 
     stored = record.manifest.get("speech_defaults", {}) if record is not None else {}
-    voice, rate = speech_settings(record, options) if record is not None else (
-        options.voice or DEFAULT_VOICE, options.rate_wpm)
-    pitch = options.pitch if options.pitch is not None else stored.get("pitch")
-    return {"voice": voice, "rate_wpm": rate, "pitch": pitch, "lexicon": lexicon_for(record)}
+    pick = lambda mine, key: mine if mine is not None else stored.get(key)
+    return {"voice": options.voice or stored.get("voice") or DEFAULT_VOICE,
+            "rate_wpm": pick(options.rate_wpm, "rate_wpm"), "pitch": pick(options.pitch, "pitch"),
+            "lexicon": lexicon_for(record)}
 
 
 def finish_audio(utterance, options: RenderOptions) -> np.ndarray:

@@ -221,7 +221,25 @@ def _size(text: str | None):
     return w, h
 
 
-def _speech_input(args, bar, record=None):
+def _render_options(args):
+    """RenderOptions from the speech, music, size and layout flags a command has."""
+    from lipsync import RenderOptions
+
+    extra = _music(args)
+    if hasattr(args, "size"):
+        extra["size"] = _size(args.size)
+    if hasattr(args, "layout"):
+        extra.update(_layout(args))
+    return RenderOptions(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch, renderer=args.renderer,
+                         **extra)
+
+
+def _report(result) -> None:
+    print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
+          f"with captions {result.srt.name} and {result.vtt.name}")
+
+
+def _speech_input(args, bar, record, options):
     """The utterance to lip-sync: synthesized from --text/--script, or a recording (--audio)."""
     import speech
     from lipsync.pipeline import pad_utterance
@@ -247,11 +265,9 @@ def _speech_input(args, bar, record=None):
         raise UserInputError("give the speech: --text TEXT, --script FILE, --audio VOICE.wav (or --scenes for say)")
     script = _read_script(args)
     speech.parse_script(script)  # markup errors before any slow work
-    from lipsync import RenderOptions
     from lipsync.pipeline import speech_kwargs
 
-    kwargs = speech_kwargs(record, RenderOptions(voice=args.voice, rate_wpm=args.rate,
-                                                 pitch=getattr(args, "pitch", None)))
+    kwargs = speech_kwargs(record, options)
     speech.resolve_voice(kwargs["voice"])
     bar("synthesizing speech", 0, 1)
     utterance = speech.synthesize(script, **kwargs)
@@ -260,13 +276,12 @@ def _speech_input(args, bar, record=None):
 
 
 def cmd_say(args) -> int:
-    from lipsync import RenderOptions, render_utterance
+    from lipsync import render_utterance
     from lipsync.pipeline import check_output_path
 
     record = _library(args).get(args.avatar)
     check_output_path(args.out)
-    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch, size=_size(args.size),
-                            renderer=args.renderer, **_music(args), **_layout(args))
+    options = _render_options(args)
     bar = _progress()
     if args.preview_audio:
         if args.audio or args.scenes:
@@ -274,7 +289,7 @@ def cmd_say(args) -> int:
         from common.files import atomic_path
 
         out = Path(args.out).with_suffix(".wav")
-        utterance = _speech_input(args, bar, record)
+        utterance = _speech_input(args, bar, record, options)
         bar.close()
         from lipsync.pipeline import finish_audio
         import soundfile
@@ -291,16 +306,14 @@ def cmd_say(args) -> int:
             raise UserInputError("--scenes carries the scripts; leave out --text, --script and --audio")
         result = render_scenes(record, load_scenes(args.scenes), args.out, options=options, progress=bar)
     else:
-        utterance = _speech_input(args, bar, record)
+        utterance = _speech_input(args, bar, record, options)
         result = render_utterance(record, utterance, args.out, options=options, progress=bar)
     bar.close()
-    print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
-          f"with captions {result.srt.name} and {result.vtt.name}")
+    _report(result)
     return 0
 
 
 def cmd_dub(args) -> int:
-    from lipsync import RenderOptions
     from lipsync.dubbing import dub_video
     from lipsync.pipeline import check_output_path
 
@@ -308,26 +321,22 @@ def cmd_dub(args) -> int:
     check_output_path(args.out)
     if not Path(args.video).is_file():
         raise UserInputError(f"video not found: '{args.video}'; check the path")
-    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch, renderer=args.renderer,
-                            **_music(args))
+    options = _render_options(args)
     bar = _progress()
-    utterance = _speech_input(args, bar, record)
+    utterance = _speech_input(args, bar, record, options)
     result = dub_video(record, args.video, utterance, args.out, options=options, progress=bar)
     bar.close()
-    print(f"wrote {result.video} ({result.duration:.1f} s, {result.frames} frames) "
-          f"with captions {result.srt.name} and {result.vtt.name}")
+    _report(result)
     return 0
 
 
 def cmd_batch(args) -> int:
-    from lipsync import RenderOptions
     from lipsync.batch import read_rows, render_batch
 
     record = _library(args).get(args.avatar)
     template = _read_script(args)
     rows = read_rows(args.rows, name_column=args.name_column)
-    options = RenderOptions(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch, size=_size(args.size),
-                            renderer=args.renderer, **_music(args), **_layout(args))
+    options = _render_options(args)
     bar = _progress()
 
     def report(row) -> None:

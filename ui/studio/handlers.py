@@ -487,17 +487,6 @@ class Studio:
 
         return speech.resolve_voice(voice).id if voice else None
 
-    def _speech_settings(self, record: AvatarRecord | None, voice: str | None, rate) -> tuple[str, int | None]:
-        """(voice, rate) as a render will use them: the given ones, else the avatar's stored
-        defaults, else the library's default voice."""
-        import speech
-        from lipsync import RenderOptions
-        from lipsync.pipeline import speech_settings
-
-        if record is None:
-            return voice or speech.DEFAULT_VOICE, rate
-        return speech_settings(record, RenderOptions(voice=voice or None, rate_wpm=rate))
-
     def _speech_kwargs(self, record: AvatarRecord | None, voice: str | None, rate) -> dict:
         """What speech.synthesize gets in a render: voice, rate and pitch (given, else the
         avatar's) and the user's and avatar's lexicon."""
@@ -514,9 +503,8 @@ class Studio:
         if not script.strip():
             raise UserInputError("the script is empty; type what the presenter should say")
         record = self.library.get(avatar) if avatar else None
-        voice, rate = self._speech_settings(record, self._voice(voice), self._rate(rate))
-        kwargs = self._speech_kwargs(record, voice, rate)
-        key = hashlib.sha1(json.dumps([script, voice, rate, kwargs["pitch"],
+        kwargs = self._speech_kwargs(record, self._voice(voice), self._rate(rate))
+        key = hashlib.sha1(json.dumps([script, kwargs["voice"], kwargs["rate_wpm"], kwargs["pitch"],
                                        sorted(kwargs["lexicon"].entries.items())]).encode()).hexdigest()[:16]
         out = self.cache_dir / f"preview-{key}.wav"
         if not out.is_file():
@@ -622,9 +610,7 @@ class Studio:
                              music_volume_db=look.get("music_volume", -20.0), layout=layout)
 
     def _work_render(self, job: Job, relay: ProgressRelay):
-        import speech
-        from lipsync import render_utterance
-        from lipsync.pipeline import pad_utterance
+        from lipsync import render_script
 
         p = job.params
         record = self.library.get(p["avatar"])
@@ -640,17 +626,10 @@ class Studio:
                       for k, part in enumerate(split_script(p["script"]), start=1)]
             if options.layout.aspect == "source":  # slides want a wide frame
                 options = replace(options, layout=replace(options.layout, aspect="16:9"))
-            result = render_scenes(record, scenes, out, options=replace(
-                options, voice=self._speech_kwargs(record, options.voice, options.rate_wpm)["voice"]),
-                progress=relay)
-            utterance = result.utterance
+            result = render_scenes(record, scenes, out, options=options, progress=relay)
         else:
-            relay("synthesizing speech", 0, 1)
-            utterance = pad_utterance(speech.synthesize(
-                p["script"], **self._speech_kwargs(record, options.voice, options.rate_wpm)))
-            relay("synthesizing speech", 1, 1)
-            result = render_utterance(record, utterance, out, options=options, progress=relay)
-        timeline = save_timeline(out.with_suffix(".timeline.json"), utterance, result.track)
+            result = render_script(record, p["script"], out, options=options, progress=relay)
+        timeline = save_timeline(out.with_suffix(".timeline.json"), result.utterance, result.track)
         return {"video": result.video, "srt": result.srt, "vtt": result.vtt, "timeline": timeline}, result
 
     # --- dub ----------------------------------------------------------------------------
@@ -689,7 +668,7 @@ class Studio:
         import speech
         from common.media import read_audio
         from lipsync.dubbing import dub_video
-        from lipsync.pipeline import pad_utterance
+        from lipsync.pipeline import pad_utterance, speech_kwargs
 
         p = job.params
         record = self.library.get(p["avatar"])
@@ -707,8 +686,7 @@ class Studio:
                 utterance = replace(utterance, audio=full, sample_rate=48000)
         else:
             relay("synthesizing speech", 0, 1)
-            utterance = pad_utterance(speech.synthesize(
-                p["script"], **self._speech_kwargs(record, options.voice, options.rate_wpm)))
+            utterance = pad_utterance(speech.synthesize(p["script"], **speech_kwargs(record, options)))
             relay("synthesizing speech", 1, 1)
         out = self.jobs.folder_of(job.id) / f"{video.stem}-dubbed.mp4"
         result = dub_video(record, video, utterance, out, options=options, progress=relay)

@@ -199,7 +199,7 @@ class FrameComposer:
         """The person of ``frame`` scaled to the height of ``box`` and composited onto
         ``canvas`` (a copy) inside ``box`` at ``origin``."""
         alpha = self._matte(frame)
-        bw, bh = box if box != (0, 0) else self.size
+        bw, bh = box
         fh, fw = frame.shape[:2]
         s = bh / fh
         nw, nh = max(2, round(fw * s)), bh

@@ -161,6 +161,33 @@ class MouthModel:
             out[shut] = close_inner(out[shut])
         return out.astype(np.float32)
 
+    def targets(self, lips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mouth targets that best describe observed lip shapes (the inverse of :meth:`lips`).
+
+        Openness is the inner-lip gap over the open pose's; spread is the width left
+        over once the opening's own change of width is accounted for, over the wide
+        (or rounded) pose's change.
+
+        Parameters
+        ----------
+        lips : np.ndarray
+            Shape (n, 40, 2), canonical units.
+
+        Returns
+        -------
+        openness, spread : np.ndarray
+            float32 (n,), openness clipped to [0, 1.3] and spread to [-1, 1].
+        """
+        ap, width = np.moveaxis(lip_features(np.asarray(lips, np.float64)), -1, 0)
+        w_neutral = float(lip_features(self.neutral)[1])
+        w_open = float(lip_features(self.open)[1])
+        openness = np.clip(ap / max(self.open_aperture, 1e-6), 0.0, 1.3)
+        rest = width - (w_neutral + openness * (w_open - w_neutral))
+        wide = max(float(lip_features(self.wide)[1]) - w_neutral, 1e-6)
+        narrow = max(w_neutral - float(lip_features(self.rounded)[1]), 1e-6)
+        spread = np.where(rest >= 0, rest / wide, rest / narrow)
+        return openness.astype(np.float32), np.clip(spread, -1.0, 1.0).astype(np.float32)
+
     def save(self, path: Path) -> None:
         np.savez(path, **{k: getattr(self, k) for k in self.__dataclass_fields__})
 

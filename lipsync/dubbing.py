@@ -20,7 +20,7 @@ from avatars.tracking import track_video
 from common.errors import FootageError
 from common.media import probe, read_frames
 from common.progress import Progress, silent
-from lipsync.coarticulation import mouth_track
+from lipsync.coarticulation import MouthTrack, mouth_track
 from lipsync.loaded_avatar import LoadedAvatar, load_avatar
 from lipsync.pipeline import (BaseFrame, RenderOptions, RenderResult, check_output_path, encode_outputs,
                               even_size, loop_frames, make_renderer, pad_utterance, render_frames)
@@ -43,7 +43,8 @@ def _continue_with_loop(avatar: LoadedAvatar, n: int) -> Iterator[BaseFrame]:
 
 
 def dub_video(record: AvatarRecord, video: str | Path, utterance, out: str | Path, *,
-              options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
+              options: RenderOptions = RenderOptions(), progress: Progress = silent,
+              mouth: MouthTrack | None = None) -> RenderResult:
     """Lip-sync ``video`` to ``utterance`` with the avatar's mouth model and renderer.
 
     Steps: 1. probe and track the input video; 2. mouth targets at the video's frame
@@ -60,6 +61,10 @@ def dub_video(record: AvatarRecord, video: str | Path, utterance, out: str | Pat
         The new speech (synthesized or a recording with phone timings).
     out : str or Path
         Output ``.mp4``.
+    mouth : MouthTrack, optional
+        Mouth targets to draw instead of those the utterance's phones give (at the
+        video's frame rate; e.g. a track measured from other footage). Frames past
+        its end rest closed.
 
     Returns
     -------
@@ -83,7 +88,14 @@ def dub_video(record: AvatarRecord, video: str | Path, utterance, out: str | Pat
     # 2. mouth targets; speech shorter than the video ends in a closed, resting mouth
     if utterance.duration < n_video / fps:
         utterance = pad_utterance(utterance, before=0.0, after=n_video / fps - utterance.duration)
-    mouth = mouth_track(utterance.phonemes, utterance.duration, fps=fps)
+    if mouth is None:
+        mouth = mouth_track(utterance.phonemes, utterance.duration, fps=fps)
+    else:
+        if abs(mouth.fps - fps) > 1e-3:
+            raise ValueError(f"the mouth track is at {mouth.fps:g} fps; the video at {fps:g}")
+        n_speech = max(int(np.ceil(utterance.duration * fps - 1e-6)), 1)
+        pad = lambda a: np.pad(np.asarray(a, np.float32)[:n_speech], (0, max(n_speech - len(a), 0)))
+        mouth = MouthTrack(pad(mouth.openness), pad(mouth.spread), float(fps))
     n = len(mouth.openness)
     if n_video < n <= n_video + 2:
         # Speech a frame or two longer than the video (codec padding): end with the

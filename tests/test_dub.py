@@ -83,3 +83,42 @@ def test_dub_shared_clip(session_home, tmp_path):
     src = FOOTAGE_DIR / "presenter_d.mp4"
     record = lib.get(name) if lib.exists(name) else create_from_footage(lib, name, src, consent="T")
     _dub_and_check(record, src, tmp_path)
+
+
+def test_mouth_targets_invert_the_mouth_model(photo_avatar):
+    from avatars.mouth import MouthModel
+
+    model = MouthModel.load(photo_avatar.part("mouth_model"))
+    rng = np.random.default_rng(3)
+    openness = np.r_[0.0, rng.uniform(0.05, 1.2, 40)]
+    spread = np.r_[0.0, rng.uniform(-1.0, 1.0, 40)]
+    o, s = model.targets(model.lips(openness, spread))
+    assert np.abs(o - openness).max() < 0.03
+    assert np.abs(s - spread).max() < 0.1
+
+
+def test_dub_draws_a_given_mouth_track(photo_avatar, rendered_footage, tmp_path):
+    """A mouth track measured on one video, drawn onto it again, gives back its lip motion."""
+    from avatars.landmarks import LIPS, apply, canonical_transform
+    from avatars.mouth import MouthModel
+    from lipsync.coarticulation import MouthTrack
+
+    info = probe(rendered_footage)
+    src_gaps, src_found = lip_gaps(rendered_footage)
+    tracks = track(read_frames(rendered_footage, fps=info.fps))
+    lips = np.stack([apply(canonical_transform(p), p[list(LIPS)]) for p in tracks.points])
+    model = MouthModel.load(photo_avatar.part("mouth_model"))
+    openness, spread = model.targets(lips)
+    # Silent speech: any lip motion in the output comes from the given track.
+    silence = speech.Utterance(np.zeros(int(info.duration * 16000), np.float32), 16000, (), (), ())
+    with pytest.raises(ValueError, match="fps"):
+        dub_video(photo_avatar, rendered_footage, silence, tmp_path / "bad.mp4",
+                  mouth=MouthTrack(openness, spread, info.fps / 2))
+    out = dub_video(photo_avatar, rendered_footage, silence, tmp_path / "redrawn.mp4",
+                    mouth=MouthTrack(openness, spread, info.fps)).video
+    gaps, found = lip_gaps(out)
+    n = min(len(gaps), len(src_gaps))
+    ok = found[:n] & src_found[:n]
+    assert np.ptp(gaps[:n][ok]) > 0.05, "the given track did not open the mouth"
+    r = np.corrcoef(gaps[:n][ok], src_gaps[:n][ok])[0, 1]
+    assert r > 0.8, f"the redrawn lips do not follow the given track (r={r:.2f})"

@@ -132,3 +132,19 @@ def test_cli_renders_with_a_piper_voice(voices, photo_avatar, session_home, tmp_
     bad = run_cli("say", "--avatar", photo_avatar.name, "--voice", f"piper:{tmp_path}/none.onnx",
                   "--text", "Hi.", "--out", str(tmp_path / "q.mp4"), home=session_home)
     assert bad.returncode == 2 and "Piper voice not found" in bad.stderr
+
+
+def test_home_option_finds_the_voices_dropped_into_that_library(voices, tmp_path):
+    import shutil
+
+    from conftest import run_cli
+
+    other = tmp_path / "other-library"
+    (other / "voices").mkdir(parents=True)
+    for suffix in (".onnx", ".onnx.json"):
+        shutil.copy(str(voices["aligned"]) + suffix[5:], other / "voices" / f"mine{suffix}")
+    # run_cli points PODIUM_HOME at a library without the voice; --home must win.
+    listed = run_cli("voices", "--language", "en-us", "--home", str(other), home=tmp_path / "default")
+    assert listed.returncode == 0, listed.stderr
+    assert "piper:mine" in listed.stdout
+    assert "piper:mine" not in run_cli("voices", "--language", "en-us", home=tmp_path / "default").stdout

@@ -551,6 +551,10 @@ def main(argv: list[str] | None = None) -> int:
     _hide_native_logs()
     if not hasattr(args, "home"):
         args.home = None
+    elif args.home is not None:
+        # --home names the whole library, not only its avatars: dropped-in Piper voices
+        # and the user lexicon are looked up through PODIUM_HOME by code below the CLI.
+        os.environ["PODIUM_HOME"] = str(Path(args.home).expanduser().absolute())
     try:
         return args.func(args)
     except UserInputError as exc:

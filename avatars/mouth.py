@@ -202,7 +202,9 @@ class MouthModel:
         lips = np.asarray(lips, np.float64)
         feats = lip_features(lips)
         ap, width = feats[:, 0], feats[:, 1]
-        low_ap = ap <= np.quantile(ap, 0.25)
+        # The most closed tenth: people talking keep their lips apart through most
+        # consonants, so a wider share would take a parted, taller mouth as the rest pose.
+        low_ap = ap <= np.quantile(ap, 0.1)
         neutral = close_inner(np.median(lips[low_ap], axis=0))
         n_ap = lip_features(neutral)[1]
         top = ap >= np.quantile(ap, 0.9)

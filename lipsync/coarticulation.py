@@ -30,6 +30,9 @@ class CoarticulationConfig:
     rest_margin: float = 0.10  # after this far into a silence the mouth is at rest
     min_rest_gap: float = 0.18  # silences at least this long rest fully
     closure_fraction: float = 0.6  # middle part of a bilabial held shut
+    # Lips stay shut 60-120 ms for a p/b/m in running speech; one frame shut at 25 fps
+    # flickers past unseen (and a tracker smoothing over frames misses it too).
+    min_closure: float = 0.08
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ def mouth_track(phones: Sequence, duration: float, *, fps: float,
     frame_t = (np.arange(n_frames) + 0.5) / fps
     for vis, a, b in segs:
         if vis.closure:
-            c, half = (a + b) / 2, max((b - a) * config.closure_fraction / 2, 0.5 / fps)
+            c, half = (a + b) / 2, max((b - a) * config.closure_fraction / 2, config.min_closure / 2, 0.5 / fps)
             hold = np.abs(frame_t - c) <= half
             if not hold.any():
                 hold[min(int(c * fps), n_frames - 1)] = True

@@ -7,7 +7,37 @@ import numpy as np
 
 from avatars.bank import MouthBank, reshape_crop
 from avatars.mouth_synth import teeth_colour
-from avatars.landmarks import apply
+from avatars.landmarks import apply, lip_features
+
+#: Weight of the inner-lip gap difference (inter-ocular units) added to the shape distance
+#: when a bank mouth is chosen for a target: a mouth warped much more closed than it was
+#: squeezes its dark interior into the lip line (which reads as parted lips), and one warped
+#: much wider stretches its teeth.
+APERTURE_WEIGHT = 6.0
+
+
+def mouth_distance(bank_flat: np.ndarray, bank_gaps: np.ndarray, lips: np.ndarray,
+                   *, aperture_weight: float = APERTURE_WEIGHT) -> np.ndarray:
+    """How far each bank mouth is from target lips, for choosing the one to warp.
+
+    Parameters
+    ----------
+    bank_flat : np.ndarray
+        (k, 80) nose-relative bank lips, flattened, canonical units.
+    bank_gaps : np.ndarray
+        (k,) inner-lip gap of each bank mouth, inter-ocular units.
+    lips : np.ndarray
+        (40, 2) target lips in the same frame as ``bank_flat``.
+
+    Returns
+    -------
+    np.ndarray
+        (k,) distances: shape distance plus ``aperture_weight`` times the gap difference.
+    """
+    lips = np.asarray(lips, np.float64)
+    gap = float(lip_features(lips)[0])
+    return (np.linalg.norm(bank_flat - lips.reshape(1, -1), axis=1)
+            + aperture_weight * np.abs(bank_gaps - gap))
 
 
 class WarpRenderer:
@@ -29,6 +59,7 @@ class WarpRenderer:
         self.ref_nose = bank.nose.mean(axis=(0, 1))
         rel = bank.lips - bank.nose.mean(axis=1, keepdims=True) + self.ref_nose
         self._flat = rel.reshape(len(bank), -1).astype(np.float32)
+        self._gap = lip_features(bank.lips)[:, 0].astype(np.float32)
         self._prev: int | None = None
         self._cache: tuple | None = None
         c2p = bank.geometry.canon_to_crop()
@@ -36,8 +67,8 @@ class WarpRenderer:
                                         for k in range(min(len(bank), 40))) if t), None)
 
     def choose(self, lips: np.ndarray) -> int:
-        """Index of the bank image used for target lips (40, 2)."""
-        dist = np.linalg.norm(self._flat - lips.reshape(1, -1), axis=1)
+        """Index of the bank image used for target lips (40, 2), by :func:`mouth_distance`."""
+        dist = mouth_distance(self._flat, self._gap, lips)
         best = int(np.argmin(dist))
         if self._prev is not None and dist[self._prev] <= dist[best] * (1 + self.stickiness) + 1e-3:
             best = self._prev

@@ -32,8 +32,8 @@ as above. The words are often wrong, but their phones are close to what was
 said, and they follow the dictionary's phone sequences, which the phone loop
 does not. On the five shared presenter clips, the correlation between the
 mouth openness the phones give and the real lip gap tracked in the video rose
-from 0.31 (phone loop) to 0.42 on average; on their last 2-3 s alone it fell
-from 0.35 to 0.28 (too little context for the language model), so recordings
+from 0.38 (phone loop) to 0.47 on average; on their last 2-3 s alone it fell
+from 0.38 to 0.33 (too little context for the language model), so recordings
 shorter than :data:`RECOGNISE_MIN_S` use the phone loop. The words are not kept
 (no captions from guesses).
 

@@ -109,3 +109,36 @@ def test_shared_footage_render(clip, session_home, tmp_path):
     result = render_utterance(record, utt, tmp_path / f"{clip}.mp4")
     fps = _check_video(result, utt, tmp_path)
     _lip_checks(result, utt, fps)
+
+
+def _closed_choices(record):
+    """Gaps of the bank mouths chosen for a shut target after 3 frames of each opening."""
+    from avatars.landmarks import lip_features
+    from lipsync.loaded_avatar import load_avatar
+    from lipsync.warp_renderer import WarpRenderer
+
+    avatar = load_avatar(record)
+    gaps = lip_features(avatar.bank.lips)[:, 0]
+    chosen = []
+    for before in (0.0, 0.3, 0.6, 1.0):
+        renderer = WarpRenderer(avatar.bank)
+        for o in [before] * 3 + [0.0] * 3:
+            k = renderer.choose(avatar.model.lips(np.array([o]), np.array([0.0]))[0])
+        chosen.append(gaps[k])
+    return np.array(chosen), gaps
+
+
+def test_warp_renderer_draws_closed_lips_from_a_closed_mouth(photo_avatar, session_home):
+    """A shut target is warped from one of the bank's most closed mouths, even right after an
+    open one: an open mouth squeezed shut leaves its teeth or dark interior in the lip line."""
+    from avatars import AvatarLibrary, create_from_footage
+
+    records = [photo_avatar]
+    if FOOTAGE_DIR.is_dir():
+        lib = AvatarLibrary(session_home)
+        name = "r-silent_portrait"  # shared with test_shared_footage_render
+        records.append(lib.get(name) if lib.exists(name) else create_from_footage(
+            lib, name, FOOTAGE_DIR / "silent_portrait.mp4", consent="Test Presenter"))
+    for record in records:
+        chosen, gaps = _closed_choices(record)
+        assert np.all(chosen <= gaps.min() + 0.01), (record.name, chosen, gaps.min())

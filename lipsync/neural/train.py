@@ -46,6 +46,7 @@ from avatars.bank import MouthBank
 from avatars.landmarks import lip_features
 from avatars.library import AvatarRecord
 from lipsync.neural import inputs as I
+from lipsync.warp_renderer import mouth_distance
 from lipsync.neural.model import (LipGenerator, PatchDiscriminator, RendererConfig, _atomic_write,
                                   save_pretrained, state_bytes)
 
@@ -206,19 +207,21 @@ def teeth_of(bank: MouthBank):
 def aligned_sources(bank: MouthBank, ids: np.ndarray, n_real: int, k: int, gap: int,
                     size: tuple[int, int], scale: float) -> np.ndarray:
     """uint8 (len(ids), k + 1, H, W, 3): for each crop, its ``k`` nearest other bank mouths
-    (by nose-relative lip shape; bank neighbours within ``gap`` excluded, as they are
+    (by the warp renderer's :func:`~lipsync.warp_renderer.mouth_distance`; bank neighbours within ``gap`` excluded, as they are
     near-copies in time) warped to its own landmarks as the warp renderer does, then the
     most closed real mouth warped to it (its inner mouth painted where it opens)."""
     from avatars.bank import reshape_crop
 
-    rel = (bank.lips - bank.nose.mean(axis=1, keepdims=True)).reshape(len(bank), -1).astype(np.float64)
+    rel = (bank.lips - bank.nose.mean(axis=1, keepdims=True)).astype(np.float64)
+    flat = rel.reshape(len(bank), -1)
+    gaps = lip_features(np.asarray(bank.lips, np.float64))[:, 0]
     teeth = teeth_of(bank)
     idx = np.arange(len(bank))
-    ap = lip_features(np.asarray(bank.lips[:max(n_real, 1)], np.float64))[:, 0]
+    ap = gaps[:max(n_real, 1)]
     closed_order = [int(j) for j in np.argsort(ap)]
     out = np.empty((len(ids), k + 1) + (size[1], size[0], 3), np.uint8)
     for row, i in enumerate(ids):
-        d = np.linalg.norm(rel - rel[i], axis=1)
+        d = mouth_distance(flat, gaps, rel[i])
         d[np.abs(idx - i) <= gap] = np.inf
         d[i] = np.inf
         order = [int(j) for j in np.argsort(d) if np.isfinite(d[j])] or [int(i)]

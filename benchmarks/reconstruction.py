@@ -213,6 +213,10 @@ def verdict(avg: dict[str, list[float]]) -> str:
         lines.append(f"- the frozen baseline loses to {method} on all three: {'yes' if beats else 'NO'}")
         lines.append(f"- {method}: M-LMD {m_lmd / frozen[0]:.2f} x frozen (target <= 0.6), "
                      f"aperture r {r:.2f} (target >= 0.6), sharpness {sharp:.2f} (target >= 0.85)")
+    if "neural" in avg and "warp" in avg:
+        (n_lmd, n_r, n_sharp), (w_lmd, w_r, w_sharp) = avg["neural"], avg["warp"]
+        level = n_lmd <= w_lmd and n_r >= w_r and abs(n_sharp - 1) <= abs(w_sharp - 1)
+        lines.append(f"- neural no worse than warp on all three: {'yes' if level else 'NO: warp stays the default'}")
     if "oracle" in avg:
         m_lmd, r, _ = avg["oracle"]
         lines.append(f"- with the real frames' lip gap and width (oracle): M-LMD {m_lmd / frozen[0]:.2f} x "

@@ -552,8 +552,8 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "home"):
         args.home = None
     elif args.home is not None:
-        # --home names the whole library, not only its avatars: dropped-in Piper voices
-        # and the user lexicon are looked up through PODIUM_HOME by code below the CLI.
+        # --home names the whole library, not only its avatars: the speech layer finds
+        # dropped-in Piper voices through PODIUM_HOME (it knows no library object).
         os.environ["PODIUM_HOME"] = str(Path(args.home).expanduser().absolute())
     try:
         return args.func(args)

@@ -46,9 +46,9 @@ from avatars.bank import MouthBank
 from avatars.landmarks import lip_features
 from avatars.library import AvatarRecord
 from lipsync.neural import inputs as I
-from lipsync.warp_renderer import mouth_distance
 from lipsync.neural.model import (LipGenerator, PatchDiscriminator, RendererConfig, _atomic_write,
                                   save_pretrained, state_bytes)
+from lipsync.warp_renderer import mouth_distance
 
 STAGE = "training lip renderer"
 CHECKPOINT = "checkpoint.safetensors"
@@ -207,9 +207,10 @@ def teeth_of(bank: MouthBank):
 def aligned_sources(bank: MouthBank, ids: np.ndarray, n_real: int, k: int, gap: int,
                     size: tuple[int, int], scale: float) -> np.ndarray:
     """uint8 (len(ids), k + 1, H, W, 3): for each crop, its ``k`` nearest other bank mouths
-    (by the warp renderer's :func:`~lipsync.warp_renderer.mouth_distance`; bank neighbours within ``gap`` excluded, as they are
-    near-copies in time) warped to its own landmarks as the warp renderer does, then the
-    most closed real mouth warped to it (its inner mouth painted where it opens)."""
+    (by the warp renderer's :func:`~lipsync.warp_renderer.mouth_distance`; bank neighbours
+    within ``gap`` excluded, as they are near-copies in time) warped to its own landmarks
+    as the warp renderer does, then the most closed real mouth warped to it (its inner
+    mouth painted where it opens)."""
     from avatars.bank import reshape_crop
 
     rel = (bank.lips - bank.nose.mean(axis=1, keepdims=True)).astype(np.float64)

@@ -76,6 +76,26 @@ def apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return pts @ m[:, :2].T + m[:, 2]
 
 
+def canonical_lips(points: np.ndarray) -> np.ndarray:
+    """The 40 lip points of each frame in that frame's canonical face frame.
+
+    Parameters
+    ----------
+    points : np.ndarray
+        Landmarks, shape (n, 478, 2), pixels; rows that are NaN (no face) stay NaN.
+
+    Returns
+    -------
+    lips : np.ndarray
+        Shape (n, 40, 2), canonical units.
+    """
+    out = np.full((len(points), len(LIPS), 2), np.nan)
+    for i, p in enumerate(points):
+        if not np.isnan(p[0, 0]):
+            out[i] = apply(canonical_transform(p), p[list(LIPS)])
+    return out
+
+
 def inter_ocular(points: np.ndarray) -> np.ndarray:
     """Distance between outer eye corners, pixels; shape (...,) for points (..., 478, 2)."""
     d = points[..., RIGHT_EYE_OUTER, :] - points[..., LEFT_EYE_OUTER, :]

@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from common.media import probe, read_frames, run_ffmpeg  # noqa: E402
+from avatars.landmarks import canonical_lips  # noqa: E402
 from lipsync.metrics import measure, score  # noqa: E402
 
 SHARED = Path(os.environ.get("PODIUM_SHARED", ROOT.parent / "shared"))
@@ -97,17 +98,6 @@ def split_clip(clip: Path, work: Path) -> tuple[Path, Path, float]:
     run_ffmpeg(["-i", str(clip), "-t", f"{cut}", *common, str(train)])
     run_ffmpeg(["-ss", f"{cut}", "-i", str(clip), *common, str(test)])
     return train, test, cut
-
-
-def real_canonical_lips(real) -> np.ndarray:
-    """(n, 40, 2) canonical lips of the real frames (NaN where no face), for the oracle."""
-    from avatars.landmarks import LIPS, apply, canonical_transform
-
-    out = np.full((len(real.points), len(LIPS), 2), np.nan)
-    for i, p in enumerate(real.points):
-        if not np.isnan(p[0, 0]):
-            out[i] = apply(canonical_transform(p), p[list(LIPS)])
-    return out
 
 
 def run_method(home: Path, name: str, test: Path, out: Path, method: str, *, fps: float,
@@ -177,7 +167,7 @@ def main(argv=None) -> int:
         fps = probe(test).fps
         real = measure(read_frames(test, fps=fps))
         real_lips = work / f"{clip.stem}_real_lips.npy"
-        np.save(real_lips, real_canonical_lips(real))
+        np.save(real_lips, canonical_lips(real.points))
         for method in methods:
             log(f"{clip.name}: {method}")
             out = work / f"{clip.stem}_{method}.mp4"

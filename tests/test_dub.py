@@ -99,14 +99,14 @@ def test_mouth_targets_invert_the_mouth_model(photo_avatar):
 
 def test_dub_draws_a_given_mouth_track(photo_avatar, rendered_footage, tmp_path):
     """A mouth track measured on one video, drawn onto it again, gives back its lip motion."""
-    from avatars.landmarks import LIPS, apply, canonical_transform
+    from avatars.landmarks import canonical_lips
     from avatars.mouth import MouthModel
     from lipsync.coarticulation import MouthTrack
 
     info = probe(rendered_footage)
     src_gaps, src_found = lip_gaps(rendered_footage)
     tracks = track(read_frames(rendered_footage, fps=info.fps))
-    lips = np.stack([apply(canonical_transform(p), p[list(LIPS)]) for p in tracks.points])
+    lips = canonical_lips(tracks.points)
     model = MouthModel.load(photo_avatar.part("mouth_model"))
     openness, spread = model.targets(lips)
     # Silent speech: any lip motion in the output comes from the given track.

@@ -96,15 +96,20 @@ def test_rendered_footage_avatar(rendered_footage, session_home, tmp_path):
     _lip_checks(result, utt, fps)
 
 
-@needs_shared
-@pytest.mark.parametrize("clip", ["presenter_c", "silent_portrait"])
-def test_shared_footage_render(clip, session_home, tmp_path):
+def _footage_avatar(session_home, clip: str):
+    """The avatar of a shared clip, built once per session."""
     from avatars import AvatarLibrary, create_from_footage
 
     lib = AvatarLibrary(session_home)
     name = f"r-{clip}"
-    record = lib.get(name) if lib.exists(name) else create_from_footage(
+    return lib.get(name) if lib.exists(name) else create_from_footage(
         lib, name, FOOTAGE_DIR / f"{clip}.mp4", consent="Test Presenter")
+
+
+@needs_shared
+@pytest.mark.parametrize("clip", ["presenter_c", "silent_portrait"])
+def test_shared_footage_render(clip, session_home, tmp_path):
+    record = _footage_avatar(session_home, clip)
     utt = speech.synthesize(SCRIPT)
     result = render_utterance(record, utt, tmp_path / f"{clip}.mp4")
     fps = _check_video(result, utt, tmp_path)
@@ -131,14 +136,9 @@ def _closed_choices(record):
 def test_warp_renderer_draws_closed_lips_from_a_closed_mouth(photo_avatar, session_home):
     """A shut target is warped from one of the bank's most closed mouths, even right after an
     open one: an open mouth squeezed shut leaves its teeth or dark interior in the lip line."""
-    from avatars import AvatarLibrary, create_from_footage
-
     records = [photo_avatar]
     if FOOTAGE_DIR.is_dir():
-        lib = AvatarLibrary(session_home)
-        name = "r-silent_portrait"  # shared with test_shared_footage_render
-        records.append(lib.get(name) if lib.exists(name) else create_from_footage(
-            lib, name, FOOTAGE_DIR / "silent_portrait.mp4", consent="Test Presenter"))
+        records.append(_footage_avatar(session_home, "silent_portrait"))
     for record in records:
         chosen, gaps = _closed_choices(record)
         assert np.all(chosen <= gaps.min() + 0.01), (record.name, chosen, gaps.min())

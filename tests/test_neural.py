@@ -18,6 +18,7 @@ from avatars import AvatarLibrary, create_from_footage, create_from_photo
 from avatars.bank import MouthBank, extract_crop
 from lipsync.neural import NeuralRenderer, TrainSettings, from_pretrained, train_renderer
 from lipsync.neural.model import RendererConfig
+from lipsync.neural.renderer import transfer_detail
 from lipsync.neural.train import CHECKPOINT, CHECKPOINT_META, PairSource, evaluate, prepare_model, weighted_l1
 
 #: Small batches keep each test well under a minute on a 2-core CPU.
@@ -171,3 +172,24 @@ def test_footage_avatar_short_training(footage_record):
     closed, opened = (renderer.render(l, avatar.frame_marks[0], base) for l in lips)
     assert closed.shape == base.shape and closed.dtype == np.uint8
     assert np.abs(closed.astype(int) - opened).mean() > 1.0
+
+
+def test_transfer_detail_takes_fine_detail_from_the_source_only_where_weighted():
+    import cv2
+
+    rng = np.random.default_rng(3)
+    coarse = cv2.resize(rng.uniform(60, 200, (12, 12, 3)).astype(np.float32), (96, 96))
+    sharp = np.clip(coarse + rng.normal(0, 25, coarse.shape), 0, 255).astype(np.uint8)
+    # the image: blurry, and shaded brighter than the source
+    blurred = np.clip(cv2.GaussianBlur(sharp, (0, 0), 3.0).astype(int) + 30, 0, 255).astype(np.uint8)
+    weight = np.zeros((96, 96), np.float32)
+    weight[:, :48] = 1.0
+    out = transfer_detail(blurred, sharp, weight, 3.0)
+    assert out.dtype == np.uint8 and out.shape == sharp.shape
+    assert np.array_equal(out[:, 48:], blurred[:, 48:])  # weight 0: untouched
+    lap = lambda img: cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.CV_64F)[4:-4, 4:44].var()
+    assert lap(blurred) < 0.2 * lap(sharp) and lap(out) > 0.8 * lap(sharp)
+    # the coarse picture is the image's: blurring the result gives the image's blur back
+    low = lambda img: cv2.GaussianBlur(img.astype(np.float32), (0, 0), 6.0)[8:-8, 8:40]
+    assert np.abs(low(out) - low(blurred)).mean() < 2.0 < np.abs(low(out) - low(sharp)).mean()
+    assert np.array_equal(transfer_detail(blurred, sharp, weight, 0.0), blurred)

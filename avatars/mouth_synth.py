@@ -157,6 +157,48 @@ def teeth_colour(crop: np.ndarray, lips_px: np.ndarray) -> tuple[int, int, int] 
     return tuple(int(v) for v in np.median(crop[bright], axis=0))
 
 
+def clean_mouth_corners(crop: np.ndarray, lips_px: np.ndarray, px_per_unit: float) -> np.ndarray:
+    """Fill the dark pockets a smile leaves at the corners of lips that were closed.
+
+    A smiling photo's mouth corners are deep shadow that reaches past the tracked
+    corner points; the reshaping that closes the lips keeps those pixels, which then
+    show as short dark strokes rising from the corners (and stretch along when the
+    mouth is opened again). Pixels near the corners that are much darker than the
+    lips are inpainted from their surroundings; the seam is drawn afterwards.
+
+    Parameters
+    ----------
+    crop : np.ndarray
+        uint8 (h, w, 3) RGB crop whose lips are closed.
+    lips_px : np.ndarray
+        (40, 2) closed lip landmarks in crop pixels (outer 20 then inner 20).
+    px_per_unit : float
+        Crop pixels per inter-ocular distance.
+
+    Returns
+    -------
+    np.ndarray
+        uint8 (h, w, 3).
+    """
+    h, w = crop.shape[:2]
+    outer = lips_px[:_N_OUT]
+    lip_band = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(lip_band, [np.round(outer).astype(np.int32)], 1)
+    if not lip_band.any():
+        return crop
+    lum = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    lip_lum = float(np.median(lum[lip_band > 0]))
+    near = np.zeros((h, w), np.uint8)
+    radius = max(int(round(0.13 * px_per_unit)), 2)
+    for corner in (outer[0], outer[10]):
+        cv2.circle(near, tuple(int(v) for v in np.round(corner)), radius, 1, -1)
+    dark = (near > 0) & (lum < 0.8 * lip_lum)
+    if not dark.any():
+        return crop
+    dark = cv2.dilate(dark.astype(np.uint8), np.ones((3, 3), np.uint8))
+    return cv2.inpaint(crop, dark, max(2.0, 0.03 * px_per_unit), cv2.INPAINT_TELEA)
+
+
 def paint_lip_seam(crop: np.ndarray, lips_px: np.ndarray, px_per_unit: float) -> np.ndarray:
     """Clean the line where closed lips meet.
 

@@ -14,7 +14,7 @@ from avatars.bank import build_mask, extract_crop, landmark_sets, reshape_crop
 from avatars.create import AVATAR_FPS, LOOP_SECONDS, MAX_SIDE, _bank_from, _consent, _geometry, _save_common
 from avatars.library import AvatarLibrary, AvatarRecord, write_manifest
 from avatars.mouth import FALLBACK_OPEN_APERTURE, MouthModel, close_inner, parametric_open, parametric_spread
-from avatars.mouth_synth import paint_lip_seam, refine_inner_lips, teeth_colour
+from avatars.mouth_synth import clean_mouth_corners, paint_lip_seam, refine_inner_lips, teeth_colour
 from avatars.quality import FootageLimits
 from avatars.tracking import FaceTracker
 from avatars.warp import warp_maps
@@ -156,6 +156,7 @@ def create_from_photo(library: AvatarLibrary, name: str, photo: str | Path, *,
         lips = L.apply(L.invert_similarity(c2p), lips_px)
         closed = close_inner(lips)
         closed_crop = reshape_crop(crop, geometry, (lips, jaw, nose), closed, paint=False)
+        closed_crop = clean_mouth_corners(closed_crop, L.apply(c2p, closed), geometry.px_per_unit)
         closed_crop = paint_lip_seam(closed_crop, L.apply(c2p, closed), geometry.px_per_unit)
         neutral = closed
         model = MouthModel(

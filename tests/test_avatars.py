@@ -120,3 +120,25 @@ def test_photo_mouth_opens_without_black_hole(photo_avatar):
     assert luma.mean() > 30, "inner mouth is a black hole"
     assert (luma > 150).mean() > 0.08, "no teeth in an open mouth"
     assert (luma < 80).mean() > 0.2, "no dark oral cavity"
+
+def test_photo_closed_mouth_has_no_dark_corner_strokes(photo_avatar):
+    """The smile's shadowed corners do not survive closing the lips (they would show as strokes)."""
+    import cv2
+
+    from avatars.landmarks import apply
+
+    bank = MouthBank.load(photo_avatar.part("mouth_bank"))
+    k = int(np.argmin(lip_features(bank.lips)[:, 0]))
+    crop, lips = bank.crops[k], apply(bank.geometry.canon_to_crop(), bank.lips[k])
+    ppu = bank.geometry.px_per_unit
+    lum = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(float)
+    lip_area = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(lip_area, [np.round(lips[:20]).astype(np.int32)], 1)
+    seam = np.zeros(crop.shape[:2], np.uint8)  # where closed lips meet: dark by nature
+    cv2.polylines(seam, [np.round(lips[20:]).astype(np.int32)], True, 1, thickness=5)
+    dark = 0
+    for corner in (lips[0], lips[10]):
+        near = np.zeros(crop.shape[:2], np.uint8)
+        cv2.circle(near, tuple(int(v) for v in np.round(corner)), int(0.13 * ppu), 1, -1)
+        dark += int(((near > 0) & (seam == 0) & (lum < 0.8 * np.median(lum[lip_area > 0]))).sum())
+    assert dark <= 4, f"{dark} dark pixels at the mouth corners"

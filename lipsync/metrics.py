@@ -99,6 +99,15 @@ class SyncScores:
     aperture_corr: float  # Pearson r, higher is better
     sharpness_ratio: float  # output / real, 1.0 is ideal
 
+    @property
+    def sharpness_error(self) -> float:
+        """How far the sharpness ratio is from 1, as ``|ln ratio|`` (0 is ideal).
+
+        Half and twice as sharp are equally wrong. Averaged over clips, this does not let
+        a too-soft clip and a too-crisp one cancel, as an average of ratios does.
+        """
+        return float(abs(np.log(max(self.sharpness_ratio, 1e-9))))
+
     def as_row(self) -> list:
         return [round(self.m_lmd, 2), round(self.aperture_corr, 3), round(self.sharpness_ratio, 3)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 
@@ -16,7 +17,7 @@ def _rows(text: str) -> dict[str, list[float]]:
     rows = {}
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 8 and cells[0] == "presenter_d":
+        if len(cells) == 9 and cells[0] == "presenter_d":
             rows[cells[1]] = [float(c) for c in cells[2:]]
     return rows
 
@@ -30,9 +31,10 @@ def test_reconstruction_benchmark_on_one_clip(tmp_path, capsys):
     out = capsys.readouterr().out
     rows = _rows(out)
     assert set(rows) == {"frozen", "warp", "oracle", "neural"}, out
-    for name, (m_lmd, r, sharp, train_s, fps, peak) in rows.items():
+    for name, (m_lmd, r, sharp, off, train_s, fps, peak) in rows.items():
         assert 0 < m_lmd < 20 and -1 <= r <= 1 and 0.3 < sharp < 3 and fps > 1 and peak > 50, (name, out)
-    assert rows["frozen"][3] == 0 and rows["neural"][3] > rows["warp"][3] > 0  # training seconds
+        assert off == pytest.approx(abs(math.log(sharp)), abs=0.002), (name, out)
+    assert rows["frozen"][4] == 0 and rows["neural"][4] > rows["warp"][4] > 0  # training seconds
     # Drawn from the real frames' own lip gaps, the oracle must follow them closely: if it
     # does not, the renderer cannot draw what it is asked to, whatever the timing.
     assert rows["oracle"][1] > 0.8 and rows["oracle"][0] < rows["warp"][0], out
@@ -44,3 +46,16 @@ def test_reconstruction_benchmark_on_one_clip(tmp_path, capsys):
     assert "the frozen baseline loses to warp on all three" in out
     for method in ("frozen", "warp", "oracle", "neural"):
         assert (tmp_path / f"presenter_d_{method}.mp4").is_file()
+
+
+def test_verdict_does_not_let_soft_and_crisp_clips_cancel():
+    import reconstruction
+
+    # per clip: frozen 0.5x and 1.5x as sharp as real (ratio averages 1.0); warp 0.9x and 1.1x
+    frozen = [3.0, 0.1, 1.0, (abs(math.log(0.5)) + abs(math.log(1.5))) / 2]
+    warp = [2.0, 0.4, 1.0, (abs(math.log(0.9)) + abs(math.log(1.1))) / 2]
+    text = reconstruction.verdict({"frozen": frozen, "warp": warp})
+    assert "the frozen baseline loses to warp on all three: yes" in text
+    softer = [2.0, 0.4, 1.0, frozen[3] + 0.01]
+    text = reconstruction.verdict({"frozen": frozen, "warp": softer})
+    assert "the frozen baseline loses to warp on all three: NO" in text

@@ -90,6 +90,16 @@ def test_bad_avatar_names(name, home):
                        "--consent", "Some One", says="invalid avatar name")
 
 
+@pytest.mark.parametrize("extra, says", [
+    (("--train-minutes", "2"), "is for --renderer neural"),
+    (("--renderer", "neural", "--train-minutes", "0"), "out of range"),
+    (("--renderer", "neural", "--train-minutes", "500"), "out of range"),
+])
+def test_bad_training_time(extra, says, home):
+    _expect_user_error(home, "avatar", "create", "newone", "--photo", str(PORTRAIT),
+                       "--consent", "Some One", *extra, says=says)
+
+
 def test_duplicate_name(home):
     _expect_user_error(home, "avatar", "create", "portrait", "--photo", str(PORTRAIT),
                        "--consent", "Some One", says="already exists")

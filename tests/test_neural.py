@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import FOOTAGE_DIR, PORTRAIT, needs_shared
+from conftest import FOOTAGE_DIR, PORTRAIT, needs_shared, run_cli
 
 from avatars import AvatarLibrary, create_from_footage, create_from_photo
 from avatars.bank import MouthBank, extract_crop
@@ -193,3 +193,21 @@ def test_transfer_detail_takes_fine_detail_from_the_source_only_where_weighted()
     low = lambda img: cv2.GaussianBlur(img.astype(np.float32), (0, 0), 6.0)[8:-8, 8:40]
     assert np.abs(low(out) - low(blurred)).mean() < 2.0 < np.abs(low(out) - low(sharp)).mean()
     assert np.array_equal(transfer_detail(blurred, sharp, weight, 0.0), blurred)
+
+
+def test_cli_create_with_the_neural_renderer_renders_with_it(tmp_path):
+    """`avatar create --renderer neural` trains, and the avatar then renders with its network."""
+    from lipsync.loaded_avatar import load_avatar
+    from lipsync.pipeline import make_renderer
+
+    proc = run_cli("avatar", "create", "n", "--photo", str(PORTRAIT), "--consent", "Eileen Collins",
+                   "--renderer", "neural", "--train-minutes", "0.01", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "trained the neural renderer of 'n'" in proc.stdout and "--renderer neural" not in proc.stdout
+    record = AvatarLibrary(tmp_path).get("n")
+    assert record.manifest["renderer"] == "neural" and record.manifest["renderer_training"]["steps"] > 0
+    assert isinstance(make_renderer(load_avatar(record)), NeuralRenderer)
+    out = tmp_path / "hi.mp4"
+    proc = run_cli("say", "--avatar", "n", "--voice", "en-us", "--text", "Hello there.", "--out", str(out),
+                   home=tmp_path)
+    assert proc.returncode == 0 and out.stat().st_size > 10_000, proc.stderr

@@ -482,7 +482,8 @@ def _train(record, *, steps, minutes, progress, device, resume, exclude, config,
         return max(by_steps, by_time)
 
     saved = done
-    while fraction(step) < 1.0:
+    # A fresh run takes at least one step, however short its budget: never an untrained model.
+    while fraction(step) < 1.0 or step == 0:
         rng = np.random.default_rng([settings.seed, step])
         target, aligned, maps, mouth, corners, near = data.sample(rng, settings.batch)
         target, aligned, maps, mouth = target.to(dev), aligned.to(dev), maps.to(dev), mouth.to(dev)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from common.errors import PodiumError, UserInputError
+from ui.limits import check_train_minutes
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
@@ -39,7 +40,7 @@ def cmd_avatar_create(args) -> int:
     if args.train_minutes is not None:
         if args.renderer != "neural":
             raise UserInputError("--train-minutes is for --renderer neural (the warp renderer needs no training)")
-        _check_minutes(args.train_minutes)
+        check_train_minutes(args.train_minutes)
     bar = _progress()
     if args.footage:
         record = create_from_footage(lib, args.name, args.footage, consent=args.consent, progress=bar)
@@ -65,11 +66,6 @@ def cmd_avatar_create(args) -> int:
     return 0
 
 
-def _check_minutes(minutes: float) -> None:
-    if not 0 < minutes <= 120:
-        raise UserInputError(f"training time {minutes:g} min is out of range; give 0-120 minutes")
-
-
 def _train(lib, name: str, *, minutes: float | None, switch: bool = False):
     from lipsync.neural import train_renderer
 
@@ -88,7 +84,7 @@ def _train(lib, name: str, *, minutes: float | None, switch: bool = False):
 
 def cmd_avatar_train(args) -> int:
     if args.minutes is not None:
-        _check_minutes(args.minutes)
+        check_train_minutes(args.minutes)
     _train(_library(args), args.name, minutes=args.minutes)
     return 0
 

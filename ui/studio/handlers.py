@@ -26,6 +26,7 @@ from typing import Callable
 from avatars import AvatarLibrary, AvatarRecord, check_name
 from common.errors import PodiumError, UserInputError
 from common.progress import Progress, silent
+from ui.limits import check_train_minutes
 from ui.studio import uploads
 from ui.studio.jobs import Job, JobLog
 from ui.studio.progress import CancelRegistry, Cancelled, ProgressRelay, Sink
@@ -342,8 +343,8 @@ class Studio:
             raise UserInputError(f"an avatar named '{name}' already exists; pick another name or "
                                  "delete it first")
         path, info, kind = uploads.check_footage_or_photo(upload)
-        if train_minutes is not None and not (0 < float(train_minutes) <= 120):
-            raise UserInputError(f"training time {train_minutes} min is out of range (0-120)")
+        if train_minutes is not None:
+            check_train_minutes(train_minutes)
         params = {"name": name, "consent": consent_name, "source_kind": kind,
                   "train_minutes": float(train_minutes) if train_minutes else None}
         job = self._new_job("avatar", f"avatar '{name}' from {path.name}", params, {"source": path})
@@ -380,8 +381,7 @@ class Studio:
                      session: str = "local") -> str:
         """Train (or continue training) an avatar's neural renderer for ``minutes``."""
         record = self._record(name)
-        if not minutes or not (0 < float(minutes) <= 120):
-            raise UserInputError(f"training time {minutes} min is out of range (0-120)")
+        check_train_minutes(minutes)
         job = self._new_job("train", f"train '{record.name}' for {float(minutes):g} min",
                             {"name": record.name, "minutes": float(minutes)})
         job, message = self._run(job, sink=sink, session=session)

@@ -17,6 +17,13 @@ DEFAULT_TEETH = (206, 198, 186)
 CAVITY = np.array([62, 24, 30], np.float32)
 
 
+def _inside(shape: tuple[int, ...], polygon: np.ndarray) -> np.ndarray:
+    """bool (h, w): the pixels of a crop of ``shape`` inside ``polygon`` ((k, 2) crop pixels)."""
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+    return mask > 0
+
+
 def paint_inner_mouth(crop: np.ndarray, lips_px: np.ndarray, px_per_unit: float,
                       *, teeth_rgb=None) -> np.ndarray:
     """Fill the inner-lip polygon with a cavity and teeth.
@@ -121,9 +128,7 @@ def refine_inner_lips(crop: np.ndarray, lips_px: np.ndarray) -> np.ndarray:
     lip_sat = np.median(sat[np.clip(lips_px[:_N_OUT, 1].astype(int), 0, h - 1),
                             np.clip(lips_px[:_N_OUT, 0].astype(int), 0, w - 1)])
     not_lip = ((sat < 0.6 * lip_sat) & (val > 120)) | (val < 50)
-    outer = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(outer, [np.round(lips_px[:_N_OUT]).astype(np.int32)], 1)
-    cand = not_lip & (outer > 0)
+    cand = not_lip & _inside(crop.shape, lips_px[:_N_OUT])
     cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
     out = lips_px.copy()
     inner = out[_N_OUT:]
@@ -147,11 +152,8 @@ def refine_inner_lips(crop: np.ndarray, lips_px: np.ndarray) -> np.ndarray:
 
 def teeth_colour(crop: np.ndarray, lips_px: np.ndarray) -> tuple[int, int, int] | None:
     """Median colour of visible teeth inside the inner-lip contour, or None when none show."""
-    h, w = crop.shape[:2]
-    mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [np.round(lips_px[_N_OUT:]).astype(np.int32)], 1)
     hsv = cv2.cvtColor(crop, cv2.COLOR_RGB2HSV)
-    bright = (mask > 0) & (hsv[..., 2] > 140) & (hsv[..., 1] < 90)
+    bright = _inside(crop.shape, lips_px[_N_OUT:]) & (hsv[..., 2] > 140) & (hsv[..., 1] < 90)
     if bright.sum() < 12:
         return None
     return tuple(int(v) for v in np.median(crop[bright], axis=0))
@@ -180,15 +182,13 @@ def clean_mouth_corners(crop: np.ndarray, lips_px: np.ndarray, px_per_unit: floa
     np.ndarray
         uint8 (h, w, 3).
     """
-    h, w = crop.shape[:2]
     outer = lips_px[:_N_OUT]
-    lip_band = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(lip_band, [np.round(outer).astype(np.int32)], 1)
-    if not lip_band.any():
+    lips = _inside(crop.shape, outer)
+    if not lips.any():
         return crop
     lum = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    lip_lum = float(np.median(lum[lip_band > 0]))
-    near = np.zeros((h, w), np.uint8)
+    lip_lum = float(np.median(lum[lips]))
+    near = np.zeros(crop.shape[:2], np.uint8)
     radius = max(int(round(0.13 * px_per_unit)), 2)
     for corner in (outer[0], outer[10]):
         cv2.circle(near, tuple(int(v) for v in np.round(corner)), radius, 1, -1)
@@ -228,9 +228,8 @@ def paint_lip_seam(crop: np.ndarray, lips_px: np.ndarray, px_per_unit: float) ->
     img = crop.astype(np.float32)
     smooth = cv2.GaussianBlur(img, (0, 0), sigmaX=max(0.01 * px_per_unit, 0.8), sigmaY=half)
     img = img * (1 - band) + smooth * band
-    lip_band = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(lip_band, [np.round(lips_px[:_N_OUT]).astype(np.int32)], 1)
-    lip_colour = np.median(crop[lip_band > 0], axis=0) if lip_band.any() else np.array([150, 90, 90])
+    lips = _inside(crop.shape, lips_px[:_N_OUT])
+    lip_colour = np.median(crop[lips], axis=0) if lips.any() else np.array([150, 90, 90])
     line = np.zeros((h, w), np.float32)
     cv2.polylines(line, [pts], False, 1.0, thickness=1, lineType=cv2.LINE_AA, shift=2)
     line = cv2.GaussianBlur(line, (0, 0), max(0.004 * px_per_unit, 0.5))[..., None]

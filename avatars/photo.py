@@ -156,8 +156,9 @@ def create_from_photo(library: AvatarLibrary, name: str, photo: str | Path, *,
         lips = L.apply(L.invert_similarity(c2p), lips_px)
         closed = close_inner(lips)
         closed_crop = reshape_crop(crop, geometry, (lips, jaw, nose), closed, paint=False)
-        closed_crop = clean_mouth_corners(closed_crop, L.apply(c2p, closed), geometry.px_per_unit)
-        closed_crop = paint_lip_seam(closed_crop, L.apply(c2p, closed), geometry.px_per_unit)
+        closed_px = L.apply(c2p, closed)
+        closed_crop = clean_mouth_corners(closed_crop, closed_px, geometry.px_per_unit)
+        closed_crop = paint_lip_seam(closed_crop, closed_px, geometry.px_per_unit)
         neutral = closed
         model = MouthModel(
             neutral=neutral.astype(np.float32),

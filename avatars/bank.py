@@ -12,9 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from avatars.landmarks import JAW, LIPS, NOSE_BOTTOM, apply
-from avatars.mouth import CropGeometry
-from avatars.warp import border_points, triangulate, warp_maps
+from podium.avatars.landmarks import JAW, LIPS, NOSE_BOTTOM, apply
+from podium.avatars.mouth import CropGeometry
+from podium.avatars.warp import border_points, triangulate, warp_maps
 
 #: Feather width of the paste mask, inter-ocular units.
 FEATHER = 0.07
@@ -114,7 +114,7 @@ _OPEN_OFFSET = np.r_[np.zeros(1), np.full(9, 0.12), np.zeros(10), np.zeros(1), n
 def target_jaw(lips: np.ndarray, base_lips: np.ndarray, base_jaw: np.ndarray) -> np.ndarray:
     """The base jaw line moved down as far as the target's lower lip drops below the base's,
     so an opening mouth takes the chin with it (canonical units, (21, 2))."""
-    from avatars.landmarks import APERTURE_PAIR
+    from podium.avatars.landmarks import APERTURE_PAIR
 
     bot = APERTURE_PAIR[1]
     jaw = np.array(base_jaw, np.float64)
@@ -153,8 +153,8 @@ def reshape_crop(crop: np.ndarray, geometry: CropGeometry, src: tuple, dst_lips:
     crop : np.ndarray
         uint8 (h, w, 3).
     """
-    from avatars.landmarks import APERTURE_PAIR
-    from avatars.mouth_synth import paint_inner_mouth
+    from podium.avatars.landmarks import APERTURE_PAIR
+    from podium.avatars.mouth_synth import paint_inner_mouth
 
     s_lips, s_jaw, s_nose = src
     top, bot = APERTURE_PAIR

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from avatars import landmarks as L
-from avatars.bank import MouthBank, build_mask, extract_crop, landmark_sets, reshape_crop
-from avatars.library import AvatarLibrary, AvatarRecord, write_manifest
-from avatars.mouth import MIN_OPEN_APERTURE, CropGeometry, MouthModel, close_inner
-from avatars.mouth_synth import refine_inner_lips, teeth_colour
-from avatars.quality import FootageLimits, check_probe, check_tracks
-from avatars.tracking import track_video
-from common.errors import UserInputError
-from common.media import VideoWriter, probe, read_frames
-from common.progress import Progress, silent
+from podium.avatars import landmarks as L
+from podium.avatars.bank import MouthBank, build_mask, extract_crop, landmark_sets, reshape_crop
+from podium.avatars.library import AvatarLibrary, AvatarRecord, write_manifest
+from podium.avatars.mouth import MIN_OPEN_APERTURE, CropGeometry, MouthModel, close_inner
+from podium.avatars.mouth_synth import refine_inner_lips, teeth_colour
+from podium.avatars.quality import FootageLimits, check_probe, check_tracks
+from podium.avatars.tracking import track_video
+from podium.common.errors import UserInputError
+from podium.common.media import VideoWriter, probe, read_frames
+from podium.common.progress import Progress, silent
 
 #: Frame rate of every avatar (and of the videos rendered from it).
 AVATAR_FPS = 25

@@ -20,8 +20,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.errors import AvatarError, InternalError
-from common.files import default_home
+from podium.common.errors import AvatarError, InternalError
+from podium.common.files import default_home
 
 FORMAT_VERSION = 1
 MANIFEST = "avatar.json"

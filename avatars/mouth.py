@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from avatars.landmarks import APERTURE_PAIR, CORNER_PAIR, LIPS_INNER, LIPS_OUTER, lip_features
+from podium.avatars.landmarks import APERTURE_PAIR, CORNER_PAIR, LIPS_INNER, LIPS_OUTER, lip_features
 
 #: Canonical region (x0, y0, x1, y1) the mouth crops cover: nose base to below the chin.
 CROP_REGION = (-0.8, 0.15, 0.8, 1.55)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from avatars.landmarks import LIPS_OUTER
+from podium.avatars.landmarks import LIPS_OUTER
 
 _N_OUT = len(LIPS_OUTER)
 DEFAULT_TEETH = (206, 198, 186)

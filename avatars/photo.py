@@ -9,18 +9,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from avatars import landmarks as L
-from avatars.bank import build_mask, extract_crop, landmark_sets, reshape_crop
-from avatars.create import AVATAR_FPS, LOOP_SECONDS, MAX_SIDE, _bank_from, _consent, _geometry, _save_common
-from avatars.library import AvatarLibrary, AvatarRecord, write_manifest
-from avatars.mouth import FALLBACK_OPEN_APERTURE, MouthModel, close_inner, parametric_open, parametric_spread
-from avatars.mouth_synth import clean_mouth_corners, paint_lip_seam, refine_inner_lips, teeth_colour
-from avatars.quality import FootageLimits
-from avatars.tracking import FaceTracker
-from avatars.warp import warp_maps
-from common.errors import FootageError
-from common.media import VideoWriter
-from common.progress import Progress, silent
+from podium.avatars import landmarks as L
+from podium.avatars.bank import build_mask, extract_crop, landmark_sets, reshape_crop
+from podium.avatars.create import AVATAR_FPS, LOOP_SECONDS, MAX_SIDE, _bank_from, _consent, _geometry, _save_common
+from podium.avatars.library import AvatarLibrary, AvatarRecord, write_manifest
+from podium.avatars.mouth import FALLBACK_OPEN_APERTURE, MouthModel, close_inner, parametric_open, parametric_spread
+from podium.avatars.mouth_synth import clean_mouth_corners, paint_lip_seam, refine_inner_lips, teeth_colour
+from podium.avatars.quality import FootageLimits
+from podium.avatars.tracking import FaceTracker
+from podium.avatars.warp import warp_maps
+from podium.common.errors import FootageError
+from podium.common.media import VideoWriter
+from podium.common.progress import Progress, silent
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -68,7 +68,7 @@ def _motion_weight(img: np.ndarray, pts: np.ndarray, iod: float) -> np.ndarray:
     """
     import mediapipe as mp
 
-    from avatars.tracking import quiet_stderr
+    from podium.avatars.tracking import quiet_stderr
 
     h, w = img.shape[:2]
     with quiet_stderr(), mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:

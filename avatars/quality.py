@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from avatars.landmarks import inter_ocular
-from avatars.tracking import Tracks, runs
-from common.errors import FootageError
-from common.media import MediaInfo
+from podium.avatars.landmarks import inter_ocular
+from podium.avatars.tracking import Tracks, runs
+from podium.common.errors import FootageError
+from podium.common.media import MediaInfo
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from typing import Callable, Iterable
 import numpy as np
 from scipy.signal import savgol_filter
 
-from avatars.landmarks import N_POINTS
-from common.media import read_frames
+from podium.avatars.landmarks import N_POINTS
+from podium.common.media import read_frames
 
 ProgressFn = Callable[[int], None]
 

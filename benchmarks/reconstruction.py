@@ -44,9 +44,9 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from common.media import probe, read_frames, run_ffmpeg  # noqa: E402
-from avatars.landmarks import canonical_lips  # noqa: E402
-from lipsync.metrics import measure, score  # noqa: E402
+from podium.common.media import probe, read_frames, run_ffmpeg  # noqa: E402
+from podium.avatars.landmarks import canonical_lips  # noqa: E402
+from podium.lipsync.metrics import measure, score  # noqa: E402
 
 SHARED = Path(os.environ.get("PODIUM_SHARED", ROOT.parent / "shared"))
 TRAIN_FRACTION = 0.6
@@ -60,19 +60,19 @@ import json, sys, time, resource
 sys.path.insert(0, {root!r})
 from dataclasses import replace
 import numpy as np
-import speech
-from avatars import AvatarLibrary
-from lipsync import RenderOptions
-from lipsync.dubbing import dub_video
+from podium import speech
+from podium.avatars import AvatarLibrary
+from podium.lipsync import RenderOptions
+from podium.lipsync.dubbing import dub_video
 rec = AvatarLibrary({home!r}).get({name!r})
-from speech.align import align_recording
+from podium.speech.align import align_recording
 utt = align_recording({test!r}, language={language!r})
 if {method!r} == "frozen":
     utt = replace(utt, phonemes=())
 mouth = None
 if {method!r} == "oracle":
-    from avatars.mouth import MouthModel
-    from lipsync.coarticulation import MouthTrack
+    from podium.avatars.mouth import MouthModel
+    from podium.lipsync.coarticulation import MouthTrack
     real = np.load({real_lips!r})
     ok = ~np.isnan(real[:, 0, 0])
     o, s = MouthModel.load(rec.part("mouth_model")).targets(np.nan_to_num(real))
@@ -119,8 +119,8 @@ def table(headers, rows) -> str:
 
 
 def main(argv=None) -> int:
-    from avatars import AvatarLibrary, create_from_footage
-    from avatars.quality import FootageLimits
+    from podium.avatars import AvatarLibrary, create_from_footage
+    from podium.avatars.quality import FootageLimits
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", nargs="*", help="clip names (default: all with audio)")
@@ -136,7 +136,7 @@ def main(argv=None) -> int:
         return 2
     methods = ["frozen", "warp", "oracle"]
     try:
-        import lipsync.neural  # noqa: F401
+        import podium.lipsync.neural  # noqa: F401
 
         if not args.no_neural:
             methods.append("neural")
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
         create_s = float(record.manifest["build_seconds"])
         train_s = {"frozen": 0.0, "warp": create_s, "oracle": create_s}
         if "neural" in methods:
-            from lipsync.neural import train_renderer
+            from podium.lipsync.neural import train_renderer
 
             log(f"{clip.name}: training the neural renderer")
             t = time.perf_counter()

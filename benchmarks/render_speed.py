@@ -34,14 +34,14 @@ if str(ROOT) not in sys.path:  # the project is pip-installed editable; this is 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-import speech  # noqa: E402
-from speech import FAST_VOICE  # noqa: E402
-from avatars import AVATAR_FPS, AvatarLibrary, create_from_footage, create_from_photo  # noqa: E402
-from avatars.create import MAX_SIDE  # noqa: E402
-from avatars.tracking import FaceTracker, track  # noqa: E402
-from common.media import VideoWriter, probe, read_frames  # noqa: E402
-from lipsync import RenderOptions, render_script  # noqa: E402
-from lipsync.loaded_avatar import load_avatar  # noqa: E402
+from podium import speech  # noqa: E402
+from podium.speech import FAST_VOICE  # noqa: E402
+from podium.avatars import AVATAR_FPS, AvatarLibrary, create_from_footage, create_from_photo  # noqa: E402
+from podium.avatars.create import MAX_SIDE  # noqa: E402
+from podium.avatars.tracking import FaceTracker, track  # noqa: E402
+from podium.common.media import VideoWriter, probe, read_frames  # noqa: E402
+from podium.lipsync import RenderOptions, render_script  # noqa: E402
+from podium.lipsync.loaded_avatar import load_avatar  # noqa: E402
 
 SHARED = Path(os.environ.get("PODIUM_SHARED", ROOT.parent / "shared"))
 FOOTAGE_DIR = SHARED / "footage"
@@ -323,24 +323,24 @@ from pathlib import Path
 
 def main():
     a = json.loads(sys.argv[1])
-    from avatars import AvatarLibrary
+    from podium.avatars import AvatarLibrary
     rec = AvatarLibrary(a["home"]).get(a["name"])
     out = Path(a["out"])
     t = time.perf_counter()
     if a["mode"] == "stream":
-        from lipsync import render_script
-        from lipsync.pipeline import RenderOptions as Options
-        from speech import FAST_VOICE as fast
+        from podium.lipsync import render_script
+        from podium.lipsync.pipeline import RenderOptions as Options
+        from podium.speech import FAST_VOICE as fast
         res = render_script(rec, a["script"], out, options=Options(voice=fast))
         frames, duration = res.frames, res.duration
     else:
         # Naive variant: render every frame into a list, then encode them all.
-        import speech
-        from common.media import VideoWriter
-        from lipsync.captions import make_cues, write_srt, write_vtt
-        from lipsync.coarticulation import mouth_track
-        from lipsync.loaded_avatar import load_avatar
-        from lipsync.pipeline import RenderOptions, pad_utterance, render_frames
+        from podium import speech
+        from podium.common.media import VideoWriter
+        from podium.lipsync.captions import make_cues, write_srt, write_vtt
+        from podium.lipsync.coarticulation import mouth_track
+        from podium.lipsync.loaded_avatar import load_avatar
+        from podium.lipsync.pipeline import RenderOptions, pad_utterance, render_frames
         opts = RenderOptions()
         utt = pad_utterance(speech.synthesize(a["script"], voice=speech.FAST_VOICE))
         avatar = load_avatar(rec)

@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:  # the project is pip-installed editable; this is 
 import numpy as np  # noqa: E402
 from scipy.signal import resample_poly  # noqa: E402
 
-import speech  # noqa: E402
+from podium import speech  # noqa: E402
 
 SENTENCES = [
     "Welcome to the course, today we will learn how to build a small web application.",
@@ -120,7 +120,7 @@ class Recogniser:
 def backend(voice_id: str):
     """The backend for a listed voice, or one of Kokoro's unlisted styles."""
     if voice_id in EXTRA:
-        from speech.kokoro import KokoroBackend, KokoroVoice
+        from podium.speech.kokoro import KokoroBackend, KokoroVoice
 
         return KokoroBackend(KokoroVoice(voice_id.split(":", 1)[1], EXTRA[voice_id], "female", voice_id))
     return speech.backend_for(voice_id)

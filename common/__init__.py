@@ -4,7 +4,7 @@
 without breaking the import direction of DESIGN.md.
 """
 
-from common.errors import (
+from podium.common.errors import (
     AvatarError,
     FootageError,
     InternalError,

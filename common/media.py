@@ -15,8 +15,8 @@ from typing import Iterator
 
 import numpy as np
 
-from common.errors import FootageError, InternalError
-from common.files import default_mode, temp_prefix
+from podium.common.errors import FootageError, InternalError
+from podium.common.files import default_mode, temp_prefix
 
 PROBE_TIMEOUT_S = 20.0
 

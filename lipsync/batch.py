@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from avatars.library import AvatarRecord
-from common.errors import PodiumError, UserInputError
-from common.files import atomic_path
-from common.progress import Progress, silent
-from lipsync.pipeline import RenderOptions, render_script
+from podium.avatars.library import AvatarRecord
+from podium.common.errors import PodiumError, UserInputError
+from podium.common.files import atomic_path
+from podium.common.progress import Progress, silent
+from podium.lipsync.pipeline import RenderOptions, render_script
 
 #: Columns that name the output file, checked in this order.
 NAME_COLUMNS = ("file", "filename", "file_name", "output")
@@ -122,7 +122,7 @@ def read_rows(csv_path: str | Path, *, name_column: str | None = None) -> list[B
 
 
 def _video_duration(path: Path) -> float | None:
-    from common.media import probe
+    from podium.common.media import probe
 
     try:
         return round(probe(path).duration, 2)
@@ -172,7 +172,7 @@ def render_batch(record: AvatarRecord, template: str, rows: Sequence[BatchRow], 
     UserInputError
         ``out_dir`` exists and is not a folder.
     """
-    from speech.variables import find_placeholders
+    from podium.speech.variables import find_placeholders
 
     # 1. checks that would fail every row
     find_placeholders(template)
@@ -199,7 +199,7 @@ def render_batch(record: AvatarRecord, template: str, rows: Sequence[BatchRow], 
 
 
 def _render_row(record, template, row, out_dir, options, seen, progress) -> RowResult:
-    from speech.variables import fill_variables
+    from podium.speech.variables import fill_variables
 
     if row.name in seen:
         return RowResult(row.index, row.name, None, None, "failed",

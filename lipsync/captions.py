@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from common.files import atomic_path
-from common.errors import UserInputError
-from speech import Utterance
+from podium.common.files import atomic_path
+from podium.common.errors import UserInputError
+from podium.speech import Utterance
 
 
 @dataclass(frozen=True)

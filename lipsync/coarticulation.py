@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from lipsync.visemes import SILENCE, Viseme, visemes_for
+from podium.lipsync.visemes import SILENCE, Viseme, visemes_for
 
 #: Internal sampling rate of the trajectory, Hz.
 RATE = 400

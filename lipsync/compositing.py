@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from avatars.landmarks import invert_similarity
-from avatars.mouth import CropGeometry
+from podium.avatars.landmarks import invert_similarity
+from podium.avatars.mouth import CropGeometry
 
 
 @dataclass

@@ -13,16 +13,16 @@ from typing import Iterator
 
 import numpy as np
 
-from avatars import landmarks as L
-from avatars.bank import landmark_sets
-from avatars.library import AvatarRecord
-from avatars.tracking import track_video
-from common.errors import FootageError
-from common.media import probe, read_frames
-from common.progress import Progress, silent
-from lipsync.coarticulation import MouthTrack, mouth_track
-from lipsync.loaded_avatar import LoadedAvatar, load_avatar
-from lipsync.pipeline import (BaseFrame, RenderOptions, RenderResult, check_output_path, encode_outputs,
+from podium.avatars import landmarks as L
+from podium.avatars.bank import landmark_sets
+from podium.avatars.library import AvatarRecord
+from podium.avatars.tracking import track_video
+from podium.common.errors import FootageError
+from podium.common.media import probe, read_frames
+from podium.common.progress import Progress, silent
+from podium.lipsync.coarticulation import MouthTrack, mouth_track
+from podium.lipsync.loaded_avatar import LoadedAvatar, load_avatar
+from podium.lipsync.pipeline import (BaseFrame, RenderOptions, RenderResult, check_output_path, encode_outputs,
                               even_size, loop_frames, make_renderer, pad_utterance, render_frames)
 
 

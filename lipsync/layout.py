@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.errors import UserInputError
+from podium.common.errors import UserInputError
 
 #: Output sizes (width, height) per aspect ratio.
 ASPECT_SIZES = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (720, 720)}
@@ -129,7 +129,7 @@ class PersonMatte:
     def __init__(self, *, temporal: float = 0.5) -> None:
         import mediapipe as mp
 
-        from avatars.tracking import quiet_stderr
+        from podium.avatars.tracking import quiet_stderr
 
         with quiet_stderr():
             self._seg = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)

@@ -8,12 +8,12 @@ import zipfile
 
 import numpy as np
 
-from avatars.bank import MouthBank, landmark_sets
-from avatars.landmarks import apply
-from avatars.library import AvatarRecord
-from avatars.mouth import MouthModel
-from common.errors import InternalError
-from common.media import read_frames
+from podium.avatars.bank import MouthBank, landmark_sets
+from podium.avatars.landmarks import apply
+from podium.avatars.library import AvatarRecord
+from podium.avatars.mouth import MouthModel
+from podium.common.errors import InternalError
+from podium.common.media import read_frames
 
 
 @dataclass(frozen=True)

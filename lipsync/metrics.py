@@ -13,8 +13,8 @@ from typing import Iterable
 import cv2
 import numpy as np
 
-from avatars.landmarks import LIPS, LOWER_INNER_LIP, UPPER_INNER_LIP, inter_ocular
-from avatars.tracking import FaceTracker
+from podium.avatars.landmarks import LIPS, LOWER_INNER_LIP, UPPER_INNER_LIP, inter_ocular
+from podium.avatars.tracking import FaceTracker
 
 #: Points used to align two faces before comparing lips: eye corners and nose.
 ALIGN_POINTS = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1)

@@ -10,19 +10,19 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from avatars.bank import extract_crop
-from avatars.library import AvatarRecord
-from common.errors import UserInputError
-from common.files import clean_stale_temps, temp_prefix
-from common.media import VideoWriter
-from common.progress import Progress, silent
-from lipsync.captions import make_cues, write_srt, write_vtt
-from lipsync.coarticulation import MouthTrack, mouth_track
-from lipsync.compositing import Compositor
-from lipsync.layout import FrameComposer, Layout, check_layout, fill_frame
+from podium.avatars.bank import extract_crop
+from podium.avatars.library import AvatarRecord
+from podium.common.errors import UserInputError
+from podium.common.files import clean_stale_temps, temp_prefix
+from podium.common.media import VideoWriter
+from podium.common.progress import Progress, silent
+from podium.lipsync.captions import make_cues, write_srt, write_vtt
+from podium.lipsync.coarticulation import MouthTrack, mouth_track
+from podium.lipsync.compositing import Compositor
+from podium.lipsync.layout import FrameComposer, Layout, check_layout, fill_frame
 
-from lipsync.loaded_avatar import LoadedAvatar, load_avatar
-from lipsync.warp_renderer import WarpRenderer
+from podium.lipsync.loaded_avatar import LoadedAvatar, load_avatar
+from podium.lipsync.warp_renderer import WarpRenderer
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def make_renderer(avatar: LoadedAvatar, kind: str = "auto"):
         if not (weights / "config.json").is_file():
             raise UserInputError(f"avatar '{avatar.record.name}' has no trained neural renderer; run "
                                  f"`podium avatar train {avatar.record.name}` or use --renderer warp")
-        from lipsync.neural import NeuralRenderer
+        from podium.lipsync.neural import NeuralRenderer
 
         return NeuralRenderer(avatar.bank, weights)
     raise UserInputError(f"unknown renderer '{kind}'; use warp or neural")
@@ -233,7 +233,7 @@ def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], o
 def lexicon_for(record: AvatarRecord | None):
     """The pronunciations a render uses: the user's lexicon (``$PODIUM_HOME/lexicon.json``
     of the avatar's library) with the avatar's own (``lexicon.json`` in its folder) on top."""
-    from speech.lexicon import FILE_NAME, Lexicon
+    from podium.speech.lexicon import FILE_NAME, Lexicon
 
     if record is None:
         return Lexicon()
@@ -245,7 +245,7 @@ def speech_kwargs(record: AvatarRecord | None, options: RenderOptions) -> dict:
     """Keyword arguments for :func:`speech.synthesize` in a render: voice, rate and pitch
     (the options', else the avatar's stored ones from ``podium avatar set``, else the
     default voice at its own rate and pitch) and the lexicon (:func:`lexicon_for`)."""
-    from speech.voices import DEFAULT_VOICE
+    from podium.speech.voices import DEFAULT_VOICE
 
     stored = record.manifest.get("speech_defaults", {}) if record is not None else {}
     pick = lambda mine, key: mine if mine is not None else stored.get(key)
@@ -263,11 +263,11 @@ def finish_audio(utterance, options: RenderOptions) -> np.ndarray:
     np.ndarray
         float32 (n_samples,) at ``utterance.sample_rate``.
     """
-    from common.audio import mix_music, normalize_loudness
+    from podium.common.audio import mix_music, normalize_loudness
 
     audio = utterance.audio
     if options.music is not None:
-        from common.media import read_audio
+        from podium.common.media import read_audio
 
         music_path = Path(options.music)
         if not music_path.is_file():
@@ -332,7 +332,7 @@ def _render(record: AvatarRecord, utterance, out, *, options: RenderOptions, pro
 def render_script(record: AvatarRecord, script: str, out: str | Path, *,
                   options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
     """Synthesize ``script`` with the chosen voice and render it with the avatar."""
-    import speech
+    from podium import speech
 
     check_output_path(out)
     progress("synthesizing speech", 0, 1)

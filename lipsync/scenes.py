@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from avatars.library import AvatarRecord
-from common.errors import UserInputError
-from common.progress import Progress, silent
-from lipsync.layout import check_layout
-from lipsync.pipeline import (RenderOptions, RenderResult, _render, check_output_path, pad_utterance,
+from podium.avatars.library import AvatarRecord
+from podium.common.errors import UserInputError
+from podium.common.progress import Progress, silent
+from podium.lipsync.layout import check_layout
+from podium.lipsync.pipeline import (RenderOptions, RenderResult, _render, check_output_path, pad_utterance,
                               speech_kwargs)
 
 #: Silence between scenes, seconds: the slide changes in the middle of it.
@@ -124,7 +124,7 @@ def render_scenes(record: AvatarRecord, scenes: list[Scene], out: str | Path, *,
     Steps: 1. check the layout and synthesize each scene; 2. join them with short
     pauses; 3. render, the slide changing in the pause before each scene.
     """
-    import speech
+    from podium import speech
 
     check_output_path(out)
     check_layout(options.layout)

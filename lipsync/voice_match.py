@@ -83,15 +83,15 @@ def distance(a: VoiceFeatures, b: VoiceFeatures) -> float:
 
 
 def _cache_file() -> Path:
-    from speech.kokoro_model import cache_dir
+    from podium.speech.kokoro_model import cache_dir
 
     return cache_dir() / "voice_features.json"
 
 
 def voice_features() -> dict[str, VoiceFeatures]:
     """Features of every listed Kokoro voice, measured once and cached."""
-    import speech
-    from common.files import atomic_path
+    from podium import speech
+    from podium.common.files import atomic_path
 
     ids = [v.id for v in speech.list_voices() if v.engine == "kokoro"]
     path = _cache_file()
@@ -136,8 +136,8 @@ def suggest_voice(audio: np.ndarray, sample_rate: int) -> VoiceSuggestion | None
 def store_suggested_voice(library, name: str, footage) -> VoiceSuggestion | None:
     """Measure the footage's speech and store the closest voice as the avatar's default,
     unless the avatar already has one (``podium avatar set``). Returns the suggestion."""
-    from common.errors import PodiumError
-    from common.media import read_audio
+    from podium.common.errors import PodiumError
+    from podium.common.media import read_audio
 
     record = library.get(name)
     if record.manifest.get("speech_defaults", {}).get("voice"):

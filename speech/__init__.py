@@ -3,12 +3,12 @@
 ``speech`` imports nothing of ours except ``common``.
 """
 
-from speech.backend import SynthesisOptions, VoiceBackend
-from speech.script import PauseSegment, Segment, TextSegment, parse_script
-from speech.tts import backend_for, ipa_phonemes, synthesize
-from speech.utterance import Phone, Sentence, Utterance, Word
-from speech.voices import DEFAULT_VOICE, FAST_VOICE, VoiceInfo, list_voices, resolve_voice
-from speech.align import align_recording
+from podium.speech.backend import SynthesisOptions, VoiceBackend
+from podium.speech.script import PauseSegment, Segment, TextSegment, parse_script
+from podium.speech.tts import backend_for, ipa_phonemes, synthesize
+from podium.speech.utterance import Phone, Sentence, Utterance, Word
+from podium.speech.voices import DEFAULT_VOICE, FAST_VOICE, VoiceInfo, list_voices, resolve_voice
+from podium.speech.align import align_recording
 
 __all__ = [
     "DEFAULT_VOICE",

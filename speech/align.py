@@ -78,8 +78,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import UserInputError, VoiceError
-from speech.utterance import Phone, Sentence, Utterance, Word
+from podium.common.errors import UserInputError, VoiceError
+from podium.speech.utterance import Phone, Sentence, Utterance, Word
 
 SAMPLE_RATE = 16000
 SENTENCE_GAP_S = 0.4
@@ -209,7 +209,7 @@ def _check_language(language: str) -> str:
 
 
 def _load(audio_path: str | Path) -> np.ndarray:
-    from common.media import read_audio
+    from podium.common.media import read_audio
 
     path = Path(audio_path)
     if not path.is_file():

@@ -25,9 +25,9 @@ from typing import Iterator
 
 import numpy as np
 
-from common.errors import ScriptError, UserInputError
-from speech.script import MAX_PAUSE_S, SENTENCE_PAUSE_S, split_sentences
-from speech.utterance import Phone, Sentence, Utterance, Word
+from podium.common.errors import ScriptError, UserInputError
+from podium.speech.script import MAX_PAUSE_S, SENTENCE_PAUSE_S, split_sentences
+from podium.speech.utterance import Phone, Sentence, Utterance, Word
 
 MIN_RATE = 0.25
 MAX_RATE = 4.0

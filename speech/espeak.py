@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.errors import InternalError
+from podium.common.errors import InternalError
 
 # Values from espeak-ng's speak_lib.h (1.52).
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -304,7 +304,7 @@ def synth(text: str, *, identifier: str, rate_wpm: int = DEFAULT_RATE_WPM,
     RawSynthesis
         int16 audio at espeak's rate (22050 Hz) and the events.
     """
-    from speech.phonetic import BLOCK, to_espeak
+    from podium.speech.phonetic import BLOCK, to_espeak
 
     if BLOCK.search(text) is None:
         with _LOCK:

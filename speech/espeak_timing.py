@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from speech.espeak import EVENT_END, EVENT_MSG_TERMINATED, EVENT_PHONEME, EVENT_WORD, RawSynthesis
+from podium.speech.espeak import EVENT_END, EVENT_MSG_TERMINATED, EVENT_PHONEME, EVENT_WORD, RawSynthesis
 
 _STRESS = str.maketrans("", "", "ˈˌ'")
 

@@ -45,13 +45,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.errors import InternalError, UserInputError, VoiceError
-from speech import espeak
-from speech import kokoro_model
-from speech.backend import SynthesisOptions, VoiceBackend, apply_gain
-from speech.espeak_timing import align, clean_phone
-from speech.utterance import Phone, Sentence, Utterance, Word
-from speech.kokoro_model import SAMPLE_RATE
+from podium.common.errors import InternalError, UserInputError, VoiceError
+from podium.speech import espeak
+from podium.speech import kokoro_model
+from podium.speech.backend import SynthesisOptions, VoiceBackend, apply_gain
+from podium.speech.espeak_timing import align, clean_phone
+from podium.speech.utterance import Phone, Sentence, Utterance, Word
+from podium.speech.kokoro_model import SAMPLE_RATE
 
 PREFIX = "kokoro:"
 PHONEMIZER_VOICE = "gmw/en-US"

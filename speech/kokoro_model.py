@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import VoiceError
-from common.files import atomic_path
+from podium.common.errors import VoiceError
+from podium.common.files import atomic_path
 
 SAMPLE_RATE = 24000
 """Hz of Kokoro's audio."""

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.errors import ScriptError, UserInputError
-from common.files import atomic_path
-from speech.markup import check_pronunciations, respell_outside_markup
+from podium.common.errors import ScriptError, UserInputError
+from podium.common.files import atomic_path
+from podium.speech.markup import check_pronunciations, respell_outside_markup
 
 FILE_NAME = "lexicon.json"
 FORMAT_VERSION = 1

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from common.errors import ScriptError
-from speech.phonetic import check_ipa
+from podium.common.errors import ScriptError
+from podium.speech.phonetic import check_ipa
 
 PRONUNCIATION = re.compile(r"\{([^{}|\n]*)\|([^{}|\n]*)\}")
 #: Characters only IPA uses (not letters of any common spelling): one of them makes a
@@ -137,8 +137,8 @@ def remap_words(words, pieces_: list[Piece]):
         The written words: a plain piece keeps its words; a pronunciation piece's
         written words share the time of its spoken words.
     """
-    from speech.espeak_timing import written_tokens
-    from speech.utterance import Word
+    from podium.speech.espeak_timing import written_tokens
+    from podium.speech.utterance import Word
 
     spoken = "".join(p.spoken for p in pieces_)
     bounds, pos = [], 0

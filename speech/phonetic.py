@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from common.errors import ScriptError
+from podium.common.errors import ScriptError
 
 #: IPA (longest first) -> espeak-ng phoneme names. English names; most are shared by
 #: espeak's other languages.

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import UserInputError, VoiceError
-from speech.backend import SynthesisOptions, VoiceBackend
-from speech.espeak_timing import written_tokens
-from speech.utterance import Phone, Sentence, Utterance, Word
+from podium.common.errors import UserInputError, VoiceError
+from podium.speech.backend import SynthesisOptions, VoiceBackend
+from podium.speech.espeak_timing import written_tokens
+from podium.speech.utterance import Phone, Sentence, Utterance, Word
 
 PREFIX = "piper:"
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 48000
@@ -36,7 +36,7 @@ _TIE = "\u0361\u035c"
 def voices_folder(home: str | Path | None = None) -> Path:
     """``voices/`` in the library folder (:func:`common.files.default_home`), where dropped-in
     voices live."""
-    from common.files import default_home
+    from podium.common.files import default_home
 
     return Path(home if home is not None else default_home()) / "voices"
 
@@ -230,7 +230,7 @@ class PiperBackend(VoiceBackend):
 
     def _timed_by_espeak(self, text: str, audio: np.ndarray):
         """Phones from espeak-ng's rendition of ``text``, stretched over Piper's speech."""
-        from speech.tts import backend_for
+        from podium.speech.tts import backend_for
 
         ref = backend_for(self.language).synthesize_sentence(text)
         if ref is None or not ref.phonemes:

@@ -81,7 +81,7 @@ def _rules(language: str) -> list[tuple[re.Pattern, Callable[[re.Match], str]]]:
 def apply_readings(text: str, language: str) -> str:
     """``text`` with the readings of ``language`` ("en-us", "de", "fr-fr"...) marked up as
     respellings; text already inside pronunciation markup is left alone."""
-    from speech.markup import respell_outside_markup
+    from podium.speech.markup import respell_outside_markup
 
     for pattern, make in _rules(language.lower().split("-")[0]):
         text = respell_outside_markup(text, pattern, make)

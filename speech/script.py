@@ -14,9 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Union
 
-from common.errors import ScriptError
-from speech.variables import find_placeholders
-from speech.markup import check_pronunciations, mask_pronunciations
+from podium.common.errors import ScriptError
+from podium.speech.variables import find_placeholders
+from podium.speech.markup import check_pronunciations, mask_pronunciations
 
 SENTENCE_PAUSE_S = 0.35
 PARAGRAPH_PAUSE_S = 0.8
@@ -234,7 +234,7 @@ def parse_script(text: str) -> tuple[Segment, ...]:
     """
     if not isinstance(text, str):
         raise ScriptError(f"the script must be text, got {type(text).__name__}")
-    from speech.ssml import is_ssml, ssml_to_script
+    from podium.speech.ssml import is_ssml, ssml_to_script
 
     if is_ssml(text):
         text = ssml_to_script(text)

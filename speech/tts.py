@@ -17,16 +17,16 @@ import functools
 
 import numpy as np
 
-from common.errors import ScriptError, UserInputError
-from speech import espeak
+from podium.common.errors import ScriptError, UserInputError
+from podium.speech import espeak
 from dataclasses import replace
 
-from speech import markup, readings
-from speech.backend import SynthesisOptions, VoiceBackend, apply_gain
-from speech.espeak_timing import align
-from speech.script import PauseSegment, TextSegment, parse_script
-from speech.utterance import Phone, Sentence, Utterance, Word
-from speech.voices import DEFAULT_VOICE, VoiceInfo, resolve_voice
+from podium.speech import markup, readings
+from podium.speech.backend import SynthesisOptions, VoiceBackend, apply_gain
+from podium.speech.espeak_timing import align
+from podium.speech.script import PauseSegment, TextSegment, parse_script
+from podium.speech.utterance import Phone, Sentence, Utterance, Word
+from podium.speech.voices import DEFAULT_VOICE, VoiceInfo, resolve_voice
 
 
 def _check_rate(rate_wpm: int | None) -> int:
@@ -96,7 +96,7 @@ class EspeakBackend(VoiceBackend):
 
 @functools.lru_cache(maxsize=32)
 def _kokoro_backend(voice_id: str) -> VoiceBackend:
-    from speech.kokoro import KokoroBackend, voice_for
+    from podium.speech.kokoro import KokoroBackend, voice_for
 
     return KokoroBackend(voice_for(voice_id))
 
@@ -105,7 +105,7 @@ def _kokoro_backend(voice_id: str) -> VoiceBackend:
 def _piper_backend(model: str) -> VoiceBackend:
     from pathlib import Path
 
-    from speech.piper import PiperBackend
+    from podium.speech.piper import PiperBackend
 
     return PiperBackend(Path(model))
 
@@ -181,7 +181,7 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
     rate = _check_rate(rate_wpm)
     segments = parse_script(script)
     if info.engine == "kokoro":
-        from speech.language_guess import MIN_ENGLISH_SHARE, english_share
+        from podium.speech.language_guess import MIN_ENGLISH_SHARE, english_share
 
         share = english_share(" ".join(markup.written(seg.text) for seg in segments
                                        if isinstance(seg, TextSegment)))

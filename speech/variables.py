@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from common.errors import ScriptError
+from podium.common.errors import ScriptError
 
 #: ``{{ name }}``: letters, digits, ``_`` and ``-``; spaces inside the braces are allowed.
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")

@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.errors import VoiceError
-from speech import espeak, kokoro, kokoro_model, piper
+from podium.common.errors import VoiceError
+from podium.speech import espeak, kokoro, kokoro_model, piper
 
 DEFAULT_VOICE = "kokoro:jm_kumo"
 """The voice used when none is chosen: Kokoro's clearest English voice (benchmarks/voices.py:

@@ -30,9 +30,9 @@ needs_shared = pytest.mark.skipif(
 
 def run_cli(*args: str, home: Path, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``podium`` as a user would, in a child process."""
-    env = {**os.environ, "PODIUM_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PODIUM_HOME": str(home)}
     env.pop("PODIUM_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "ui.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "podium.ui.cli", *args], capture_output=True, text=True,
                           env=env, cwd=cwd or ROOT, timeout=timeout)
 
 
@@ -44,7 +44,7 @@ def tree_snapshot(path: Path) -> list[tuple[str, int]]:
 
 
 def write_video(path: Path, frames, fps: float = 25.0) -> Path:
-    from common.media import VideoWriter
+    from podium.common.media import VideoWriter
 
     frames = list(frames)
     h, w = frames[0].shape[:2]
@@ -71,7 +71,7 @@ def session_home(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def photo_avatar(session_home):
     """The sample portrait as an avatar (built once per session)."""
-    from avatars import AvatarLibrary, create_from_photo
+    from podium.avatars import AvatarLibrary, create_from_photo
 
     lib = AvatarLibrary(session_home)
     if not lib.exists("portrait"):
@@ -82,7 +82,7 @@ def photo_avatar(session_home):
 @pytest.fixture(scope="session")
 def rendered_footage(photo_avatar, tmp_path_factory) -> Path:
     """A 6 s talking-head clip rendered from the sample portrait: footage that needs no ../shared."""
-    from lipsync import render_script
+    from podium.lipsync import render_script
 
     out = tmp_path_factory.mktemp("footage") / "portrait_talking.mp4"
     render_script(photo_avatar, "Hello there. This clip was rendered by the test suite itself, "

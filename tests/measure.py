@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from avatars.landmarks import LOWER_INNER_LIP, UPPER_INNER_LIP, inter_ocular
-from avatars.tracking import FaceTracker
-from common.media import read_frames
+from podium.avatars.landmarks import LOWER_INNER_LIP, UPPER_INNER_LIP, inter_ocular
+from podium.avatars.tracking import FaceTracker
+from podium.common.media import read_frames
 
 
 def lip_gaps(video: Path) -> tuple[np.ndarray, np.ndarray]:

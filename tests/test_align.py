@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import speech
-from common.errors import UserInputError
+from podium import speech
+from podium.common.errors import UserInputError
 from conftest import FOOTAGE_DIR, needs_shared
-from speech.align import ARPABET_TO_IPA, frame_db, quiet_runs
+from podium.speech.align import ARPABET_TO_IPA, frame_db, quiet_runs
 
 SPEECH_DIR = (Path(os.environ["PODIUM_SHARED"]) / "speech" if os.environ.get("PODIUM_SHARED")
               else Path(__file__).resolve().parent.parent.parent / "shared" / "speech")
@@ -85,7 +85,7 @@ def recognize(path: Path) -> str:
     """pocketsphinx's own en-us recognition: a transcript that is self-consistent with it."""
     from pocketsphinx import Decoder
 
-    from common.media import read_audio
+    from podium.common.media import read_audio
 
     pcm = (np.clip(read_audio(path), -1, 1) * 32767).astype("<i2").tobytes()
     decoder = Decoder(dither=True, loglevel="FATAL")
@@ -215,7 +215,7 @@ def test_phone_loop_on_real_speech(path):
 
 @needs_speech
 def test_video_and_compressed_audio(tmp_path):
-    from common.media import run_ffmpeg
+    from podium.common.media import run_ffmpeg
 
     m4a = tmp_path / "fr.m4a"
     run_ffmpeg(["-i", str(SPEECH_DIR / "fr_speech.wav"), "-c:a", "aac", str(m4a)])
@@ -242,7 +242,7 @@ def test_missing_file(tmp_path):
 
 
 def test_file_without_audio(tmp_path):
-    from common.media import VideoWriter
+    from podium.common.media import VideoWriter
 
     text = tmp_path / "notes.txt"
     text.write_text("hello, not audio\n")
@@ -274,10 +274,10 @@ def test_bad_language(tts_case):
 def test_english_recognition_times_real_lips_better_than_phone_loop():
     """On real presenters, the mouth openness the phones predict follows the lip gap
     tracked in the video more closely when English words are recognised and aligned."""
-    from avatars.landmarks import LOWER_INNER_LIP, UPPER_INNER_LIP, inter_ocular
-    from avatars.tracking import track
-    from common.media import probe, read_frames
-    from lipsync.coarticulation import mouth_track
+    from podium.avatars.landmarks import LOWER_INNER_LIP, UPPER_INNER_LIP, inter_ocular
+    from podium.avatars.tracking import track
+    from podium.common.media import probe, read_frames
+    from podium.lipsync.coarticulation import mouth_track
 
     r_loop, r_recognised = [], []
     for clip in sorted(FOOTAGE_DIR.glob("presenter_*.mp4")):

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import speech
-from common.audio import integrated_loudness, mix_music, normalize_loudness, speech_activity
-from common.media import ffmpeg_exe, probe, read_audio
+from podium import speech
+from podium.common.audio import integrated_loudness, mix_music, normalize_loudness, speech_activity
+from podium.common.media import ffmpeg_exe, probe, read_audio
 from conftest import SPEECH_DIR, run_cli
 
 
@@ -115,7 +115,7 @@ def test_avatar_keeps_its_voice_and_rate(photo_avatar, tmp_path):
     expected = speech.synthesize(text, voice="de", rate_wpm=120).duration + 0.75  # lead-in + tail
     other = speech.synthesize(text, voice="en-us").duration + 0.75
     assert abs(probe(out).duration - expected) < 0.1 and abs(expected - other) > 0.3
-    from lipsync.voice_match import measure_voice
+    from podium.lipsync.voice_match import measure_voice
 
     higher = measure_voice(read_audio(out, sample_rate=16000), 16000).f0
     normal = speech.synthesize(text, voice="de", rate_wpm=120)

@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from avatars import AvatarLibrary, create_from_footage
-from avatars.bank import MouthBank
-from avatars.landmarks import lip_features
-from avatars.mouth import MouthModel
-from common.media import probe, read_frames
+from podium.avatars import AvatarLibrary, create_from_footage
+from podium.avatars.bank import MouthBank
+from podium.avatars.landmarks import lip_features
+from podium.avatars.mouth import MouthModel
+from podium.common.media import probe, read_frames
 from conftest import needs_shared, shared_clips
 
 
@@ -79,8 +79,8 @@ def test_create_from_rendered_footage(rendered_footage, tmp_path):
 
 
 def test_photo_avatar_has_living_loop(photo_avatar):
-    from avatars.landmarks import LEFT_EYE_LOWER, LEFT_EYE_UPPER
-    from avatars.tracking import FaceTracker
+    from podium.avatars.landmarks import LEFT_EYE_LOWER, LEFT_EYE_UPPER
+    from podium.avatars.tracking import FaceTracker
     from conftest import PORTRAIT
 
     loop = _check_avatar(photo_avatar, PORTRAIT)
@@ -105,7 +105,7 @@ def test_photo_mouth_opens_without_black_hole(photo_avatar):
     """Open mouths in the photo bank show a lit interior with teeth, not a black hole."""
     import cv2
 
-    from avatars.landmarks import apply
+    from podium.avatars.landmarks import apply
 
     bank = MouthBank.load(photo_avatar.part("mouth_bank"))
     gaps = lip_features(bank.lips)[:, 0]
@@ -125,7 +125,7 @@ def test_photo_closed_mouth_has_no_dark_corner_strokes(photo_avatar):
     """The smile's shadowed corners do not survive closing the lips (they would show as strokes)."""
     import cv2
 
-    from avatars.landmarks import apply
+    from podium.avatars.landmarks import apply
 
     bank = MouthBank.load(photo_avatar.part("mouth_bank"))
     k = int(np.argmin(lip_features(bank.lips)[:, 0]))

@@ -6,12 +6,12 @@ import csv
 
 import pytest
 
-from common.errors import ScriptError, UserInputError
-from common.media import probe
+from podium.common.errors import ScriptError, UserInputError
+from podium.common.media import probe
 from conftest import run_cli
-from lipsync.batch import read_rows
-from speech import parse_script
-from speech.variables import fill_variables, variable_names
+from podium.lipsync.batch import read_rows
+from podium.speech import parse_script
+from podium.speech.variables import fill_variables, variable_names
 
 TEMPLATE = "Hello {{first_name}}. Welcome to {{company}}."
 

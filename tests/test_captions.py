@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from common.errors import UserInputError
-from lipsync.captions import Cue, make_cues, write_srt, write_vtt
-from speech import FAST_VOICE, Utterance, synthesize
+from podium.common.errors import UserInputError
+from podium.lipsync.captions import Cue, make_cues, write_srt, write_vtt
+from podium.speech import FAST_VOICE, Utterance, synthesize
 
 LONG = (
     "Welcome to Podium. This is a deliberately long sentence that goes on and on, with commas, "
@@ -150,7 +150,7 @@ def test_missing_folder(cues, tmp_path):
 
 # --- languages: right-to-left and CJK ------------------------------------------------------
 
-from lipsync.captions import NO_LINE_START, RLM  # noqa: E402
+from podium.lipsync.captions import NO_LINE_START, RLM  # noqa: E402
 
 LANGUAGE_SENTENCES = {
     "de": "Willkommen zum Kurs. Heute lernen wir am 3. Mai drei neue Dinge über das Wetter.",

@@ -169,7 +169,7 @@ def test_cli_happy_path(home, tmp_path):
                    "--size", "640x360", "--out", str(out), home=home)
     assert proc.returncode == 0, proc.stderr
     assert out.is_file() and out.with_suffix(".srt").is_file() and out.with_suffix(".vtt").is_file()
-    from common.media import probe
+    from podium.common.media import probe
 
     info = probe(out)
     assert (info.width, info.height) == (640, 360)
@@ -207,7 +207,7 @@ def test_a_killed_render_leaves_nothing_the_next_render_keeps(photo_avatar, sess
 
     out = tmp_path / "killed.mp4"
     env = {**os.environ, "PODIUM_HOME": str(session_home), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "say", "--avatar", photo_avatar.name,
+    proc = subprocess.Popen([sys.executable, "-m", "podium.ui.cli", "say", "--avatar", photo_avatar.name,
                              "--voice", "en-us", "--text", " ".join(["Bob ate a big apple."] * 30),
                              "--out", str(out)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-import speech
-from lipsync.coarticulation import mouth_track
-from lipsync.pipeline import pad_utterance
-from speech import Phone
+from podium import speech
+from podium.lipsync.coarticulation import mouth_track
+from podium.lipsync.pipeline import pad_utterance
+from podium.speech import Phone
 
 FPS = 25.0
 

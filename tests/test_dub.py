@@ -6,13 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
-import speech
-from avatars import AvatarLibrary, create_from_footage
-from avatars.landmarks import JAW, NOSE_BOTTOM, inter_ocular
-from avatars.tracking import track
-from common.media import probe, read_frames
+from podium import speech
+from podium.avatars import AvatarLibrary, create_from_footage
+from podium.avatars.landmarks import JAW, NOSE_BOTTOM, inter_ocular
+from podium.avatars.tracking import track
+from podium.common.media import probe, read_frames
 from conftest import FOOTAGE_DIR, needs_shared
-from lipsync.dubbing import dub_video
+from podium.lipsync.dubbing import dub_video
 from measure import expected_openness, lip_gaps
 
 
@@ -86,7 +86,7 @@ def test_dub_shared_clip(session_home, tmp_path):
 
 
 def test_mouth_targets_invert_the_mouth_model(photo_avatar):
-    from avatars.mouth import MouthModel
+    from podium.avatars.mouth import MouthModel
 
     model = MouthModel.load(photo_avatar.part("mouth_model"))
     rng = np.random.default_rng(3)
@@ -99,9 +99,9 @@ def test_mouth_targets_invert_the_mouth_model(photo_avatar):
 
 def test_dub_draws_a_given_mouth_track(photo_avatar, rendered_footage, tmp_path):
     """A mouth track measured on one video, drawn onto it again, gives back its lip motion."""
-    from avatars.landmarks import canonical_lips
-    from avatars.mouth import MouthModel
-    from lipsync.coarticulation import MouthTrack
+    from podium.avatars.landmarks import canonical_lips
+    from podium.avatars.mouth import MouthModel
+    from podium.lipsync.coarticulation import MouthTrack
 
     info = probe(rendered_footage)
     src_gaps, src_found = lip_gaps(rendered_footage)

@@ -14,10 +14,10 @@ import textwrap
 import numpy as np
 import pytest
 
-import speech
-from common.errors import UserInputError, VoiceError
-from speech import SynthesisOptions, Utterance, ipa_phonemes, list_voices, resolve_voice, synthesize
-from speech import kokoro, kokoro_model
+from podium import speech
+from podium.common.errors import UserInputError, VoiceError
+from podium.speech import SynthesisOptions, Utterance, ipa_phonemes, list_voices, resolve_voice, synthesize
+from podium.speech import kokoro, kokoro_model
 
 from conftest import ROOT
 
@@ -259,8 +259,8 @@ def test_missing_onnxruntime_is_a_clear_error(tmp_path):
     code = textwrap.dedent("""
         import sys
         sys.modules["onnxruntime"] = None  # as if it were not installed
-        import speech
-        from common.errors import PodiumError
+        from podium import speech
+        from podium.common.errors import PodiumError
         assert not [v for v in speech.list_voices() if v.engine == "kokoro"]
         try:
             speech.synthesize("Hello.", voice="kokoro:jm_kumo")

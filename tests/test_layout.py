@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from avatars.tracking import FaceTracker
-from common.media import probe, read_frames
+from podium.avatars.tracking import FaceTracker
+from podium.common.media import probe, read_frames
 from conftest import run_cli, tree_snapshot
 from measure import lip_gaps
 
@@ -81,7 +81,7 @@ def test_slide_with_presenter_in_a_corner(photo_avatar, session_home, slides, tm
 
 
 def test_scenes_change_slides_in_one_video(photo_avatar, session_home, slides, tmp_path):
-    import speech
+    from podium import speech
 
     yaml_path = slides[0].parent / "scenes.yaml"
     scripts = ["Welcome to module one. Always wear gloves.", "Now module two. Keep it dry."]

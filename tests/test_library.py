@@ -7,10 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
-from avatars import AvatarLibrary, check_name
-from avatars.library import write_manifest
-from common.errors import AvatarError, FootageError, InternalError
-from common.media import VideoWriter
+from podium.avatars import AvatarLibrary, check_name
+from podium.avatars.library import write_manifest
+from podium.common.errors import AvatarError, FootageError, InternalError
+from podium.common.media import VideoWriter
 from conftest import run_cli, tree_snapshot
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import speech
-from common.errors import ScriptError, UserInputError
+from podium import speech
+from podium.common.errors import ScriptError, UserInputError
 from conftest import run_cli
-from speech import FAST_VOICE, ipa_phonemes, parse_script, synthesize
-from speech.lexicon import Lexicon
+from podium.speech import FAST_VOICE, ipa_phonemes, parse_script, synthesize
+from podium.speech.lexicon import Lexicon
 
 
 def phones(text: str, voice: str = FAST_VOICE) -> str:

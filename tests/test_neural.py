@@ -14,12 +14,12 @@ import torch
 
 from conftest import FOOTAGE_DIR, PORTRAIT, needs_shared, run_cli
 
-from avatars import AvatarLibrary, create_from_footage, create_from_photo
-from avatars.bank import MouthBank, extract_crop
-from lipsync.neural import NeuralRenderer, TrainSettings, from_pretrained, train_renderer
-from lipsync.neural.model import RendererConfig
-from lipsync.neural.renderer import transfer_detail
-from lipsync.neural.train import CHECKPOINT, CHECKPOINT_META, PairSource, evaluate, prepare_model, weighted_l1
+from podium.avatars import AvatarLibrary, create_from_footage, create_from_photo
+from podium.avatars.bank import MouthBank, extract_crop
+from podium.lipsync.neural import NeuralRenderer, TrainSettings, from_pretrained, train_renderer
+from podium.lipsync.neural.model import RendererConfig
+from podium.lipsync.neural.renderer import transfer_detail
+from podium.lipsync.neural.train import CHECKPOINT, CHECKPOINT_META, PairSource, evaluate, prepare_model, weighted_l1
 
 #: Small batches keep each test well under a minute on a 2-core CPU.
 FAST = TrainSettings(batch=4, checkpoint_every=10)
@@ -163,7 +163,7 @@ def test_footage_avatar_short_training(footage_record):
     scores = evaluate(from_pretrained(folder), bank, range(0, len(bank), 10))
     assert scores["l1_mouth"] < scores["warp_l1_mouth"]
     # renders the way the pipeline calls it: on a base-loop frame's crop
-    from lipsync.loaded_avatar import load_avatar
+    from podium.lipsync.loaded_avatar import load_avatar
 
     avatar = load_avatar(footage_record)
     renderer = NeuralRenderer(bank, folder)
@@ -197,8 +197,8 @@ def test_transfer_detail_takes_fine_detail_from_the_source_only_where_weighted()
 
 def test_cli_create_with_the_neural_renderer_renders_with_it(tmp_path):
     """`avatar create --renderer neural` trains, and the avatar then renders with its network."""
-    from lipsync.loaded_avatar import load_avatar
-    from lipsync.pipeline import make_renderer
+    from podium.lipsync.loaded_avatar import load_avatar
+    from podium.lipsync.pipeline import make_renderer
 
     proc = run_cli("avatar", "create", "n", "--photo", str(PORTRAIT), "--consent", "Eileen Collins",
                    "--renderer", "neural", "--train-minutes", "0.01", home=tmp_path)

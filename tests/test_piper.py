@@ -11,9 +11,9 @@ import pytest
 pytest.importorskip("piper", reason="piper-tts is not installed")
 pytest.importorskip("onnx", reason="onnx is needed to build the tiny test voice")
 
-from common.errors import UserInputError, VoiceError  # noqa: E402
-from speech.backend import SynthesisOptions  # noqa: E402
-from speech.piper import PiperBackend  # noqa: E402
+from podium.common.errors import UserInputError, VoiceError  # noqa: E402
+from podium.speech.backend import SynthesisOptions  # noqa: E402
+from podium.speech.piper import PiperBackend  # noqa: E402
 import tiny_piper as T  # noqa: E402
 
 SENTENCE = "Bob ate a big apple."
@@ -102,8 +102,8 @@ def test_errors(voices, tmp_path):
 def test_voice_ids_and_the_voices_folder(voices, tmp_path, monkeypatch):
     import shutil
 
-    import speech
-    from speech.piper import voices_folder
+    from podium import speech
+    from podium.speech.piper import voices_folder
 
     u = speech.synthesize("Hello there. [pause 0.5s] Bob ate.", voice=f"piper:{voices['aligned']}")
     assert u.sample_rate == T.SAMPLE_RATE and [s.text for s in u.sentences] == ["Hello there.", "Bob ate."]
@@ -121,7 +121,7 @@ def test_voice_ids_and_the_voices_folder(voices, tmp_path, monkeypatch):
 
 
 def test_cli_renders_with_a_piper_voice(voices, photo_avatar, session_home, tmp_path):
-    from common.media import probe
+    from podium.common.media import probe
     from conftest import run_cli
 
     out = tmp_path / "p.mp4"

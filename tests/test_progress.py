@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from ui.progress_bar import TerminalProgress
+from podium.ui.progress_bar import TerminalProgress
 
 
 class _Tty(io.StringIO):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.media import probe
+from podium.common.media import probe
 from conftest import SPEECH_DIR, run_cli
 from measure import expected_openness, lip_gaps
 import pytest
@@ -18,7 +18,7 @@ needs_speech = pytest.mark.skipif(not (SPEECH_DIR / "en_radio_1.wav").is_file(),
 def test_say_with_recorded_voice(clip, photo_avatar, tmp_path):
     import shutil
 
-    import speech
+    from podium import speech
 
     home = tmp_path / "home"
     shutil.copytree(photo_avatar.path.parent.parent, home)

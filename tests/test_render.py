@@ -9,10 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 
-import speech
-from common.media import ffmpeg_exe, probe
+from podium import speech
+from podium.common.media import ffmpeg_exe, probe
 from conftest import FOOTAGE_DIR, needs_shared
-from lipsync import render_utterance
+from podium.lipsync import render_utterance
 from measure import expected_openness, lip_gaps
 
 SCRIPT = ("Bob ate a big apple by the lake. [pause 1.5s] "
@@ -86,7 +86,7 @@ def test_photo_avatar_render(photo_avatar, tmp_path):
 
 def test_rendered_footage_avatar(rendered_footage, session_home, tmp_path):
     """Footage path without ../shared: footage rendered from the sample portrait."""
-    from avatars import AvatarLibrary, create_from_footage
+    from podium.avatars import AvatarLibrary, create_from_footage
 
     lib = AvatarLibrary(session_home)
     record = create_from_footage(lib, "selfmade", rendered_footage, consent="Eileen Collins")
@@ -98,7 +98,7 @@ def test_rendered_footage_avatar(rendered_footage, session_home, tmp_path):
 
 def _footage_avatar(session_home, clip: str):
     """The avatar of a shared clip, built once per session."""
-    from avatars import AvatarLibrary, create_from_footage
+    from podium.avatars import AvatarLibrary, create_from_footage
 
     lib = AvatarLibrary(session_home)
     name = f"r-{clip}"
@@ -118,9 +118,9 @@ def test_shared_footage_render(clip, session_home, tmp_path):
 
 def _closed_choices(record):
     """Gaps of the bank mouths chosen for a shut target after 3 frames of each opening."""
-    from avatars.landmarks import lip_features
-    from lipsync.loaded_avatar import load_avatar
-    from lipsync.warp_renderer import WarpRenderer
+    from podium.avatars.landmarks import lip_features
+    from podium.lipsync.loaded_avatar import load_avatar
+    from podium.lipsync.warp_renderer import WarpRenderer
 
     avatar = load_avatar(record)
     gaps = lip_features(avatar.bank.lips)[:, 0]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from common.errors import ScriptError, UserInputError, VoiceError
-from speech import (
+from podium.common.errors import ScriptError, UserInputError, VoiceError
+from podium.speech import (
     FAST_VOICE,
     PauseSegment,
     TextSegment,
@@ -22,7 +22,7 @@ from speech import (
     resolve_voice,
     synthesize,
 )
-from speech.script import PARAGRAPH_PAUSE_S, SENTENCE_PAUSE_S
+from podium.speech.script import PARAGRAPH_PAUSE_S, SENTENCE_PAUSE_S
 
 SCRIPT = (
     "The quick brown fox jumps over the lazy dog. It's well-known, isn't it?\n"

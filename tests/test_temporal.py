@@ -12,14 +12,14 @@ import cv2
 import numpy as np
 import pytest
 
-import speech
-from avatars import AvatarLibrary, create_from_footage
-from avatars.landmarks import LIPS, LIPS_OUTER, inter_ocular
-from avatars.tracking import track
-from common.media import probe, read_frames
+from podium import speech
+from podium.avatars import AvatarLibrary, create_from_footage
+from podium.avatars.landmarks import LIPS, LIPS_OUTER, inter_ocular
+from podium.avatars.tracking import track
+from podium.common.media import probe, read_frames
 from conftest import FOOTAGE_DIR, needs_shared
-from lipsync.dubbing import dub_video
-from lipsync.metrics import ALIGN_POINTS, measure
+from podium.lipsync.dubbing import dub_video
+from podium.lipsync.metrics import ALIGN_POINTS, measure
 
 LINE = "Bob ate a big apple by the lake. We saw the moon rise over the water."
 
@@ -80,7 +80,7 @@ def test_dub_of_real_footage_has_no_seam_jitter_or_blur(session_home, tmp_path):
 
 
 def _base(avatar):
-    from lipsync.pipeline import loop_frames
+    from podium.lipsync.pipeline import loop_frames
 
     return next(loop_frames(avatar, 1))
 
@@ -88,7 +88,7 @@ def _base(avatar):
 def test_paste_mask_has_no_box_edge(photo_avatar):
     """The paste mask is zero on the crop's border and rises over several pixels, so the
     crop's rectangle never shows."""
-    from lipsync.loaded_avatar import load_avatar
+    from podium.lipsync.loaded_avatar import load_avatar
 
     mask = load_avatar(photo_avatar).bank.mask
     border = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
@@ -101,9 +101,9 @@ def test_paste_mask_has_no_box_edge(photo_avatar):
 def test_colour_mismatch_leaves_no_seam(photo_avatar):
     """A mouth crop 20 grey levels too bright (other lighting in the bank frame) is matched
     to the frame it is pasted on: no brighter patch, no seam."""
-    from avatars.bank import extract_crop
-    from lipsync.compositing import Compositor
-    from lipsync.loaded_avatar import load_avatar
+    from podium.avatars.bank import extract_crop
+    from podium.lipsync.compositing import Compositor
+    from podium.lipsync.loaded_avatar import load_avatar
 
     avatar = load_avatar(photo_avatar)
     base = _base(avatar)

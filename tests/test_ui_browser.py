@@ -63,7 +63,7 @@ class Studio:
                "GRADIO_ANALYTICS_ENABLED": "False"}
         env.pop("PODIUM_AUTH", None)
         with open(self.home / "server.log", "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(self.port)],
+            self.proc = subprocess.Popen([sys.executable, "-m", "podium.ui.cli", "ui", "--port", str(self.port)],
                                          cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while True:

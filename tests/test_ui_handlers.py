@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from common.errors import FootageError, ScriptError, UserInputError
-from common.media import probe
+from podium.common.errors import FootageError, ScriptError, UserInputError
+from podium.common.media import probe
 from conftest import FOOTAGE_DIR, PORTRAIT, ROOT, needs_shared, tree_snapshot, write_video
-from ui.studio.handlers import Studio, slug
-from ui.studio.jobs import INTERRUPTED, JobLog
-from ui.studio.progress import CancelToken, Cancelled, ProgressRelay
-from ui.studio.timeline import load_timeline, timeline_figure
+from podium.ui.studio.handlers import Studio, slug
+from podium.ui.studio.jobs import INTERRUPTED, JobLog
+from podium.ui.studio.progress import CancelToken, Cancelled, ProgressRelay
+from podium.ui.studio.timeline import load_timeline, timeline_figure
 
 SCRIPT = "Hello there. This is the second sentence."
 
@@ -68,7 +68,7 @@ def test_text_file_uploaded_as_footage_is_refused_clearly(studio, text_as_video)
 
 
 def test_upload_checks_name_what_is_wrong(tmp_path, rendered_footage):
-    from ui.studio import uploads
+    from podium.ui.studio import uploads
 
     with pytest.raises(UserInputError, match="upload a CSV file first"):
         uploads.check_csv(None)
@@ -165,7 +165,7 @@ def test_render_writes_video_captions_and_timeline_and_stays_listed(studio):
 
 
 def test_layout_background_and_music(studio, tmp_path):
-    import speech
+    from podium import speech
 
     music = tmp_path / "music.wav"
     speech.synthesize("La la la la la la la la la la.", voice="en-us").write_wav(music)
@@ -223,7 +223,7 @@ def test_cancel_stops_a_render_and_leaves_no_video(studio):
 
 _KILL_DURING_RENDER = """
 import os, signal, sys
-from ui.studio.handlers import Studio
+from podium.ui.studio.handlers import Studio
 studio = Studio(sys.argv[1])
 def sink(frac, text):
     if text.startswith("rendering video"):
@@ -261,7 +261,7 @@ def test_job_log_survives_a_corrupt_file(tmp_path):
 
 
 def test_job_log_keeps_finished_jobs_and_drops_old_failures(tmp_path, monkeypatch):
-    from ui.studio import jobs
+    from podium.ui.studio import jobs
 
     monkeypatch.setattr(jobs, "MAX_UNFINISHED", 2)
     log = JobLog(tmp_path)
@@ -355,7 +355,7 @@ def test_library_errors_become_gr_error_in_one_place():
     gr = pytest.importorskip("gradio")
     import inspect
 
-    from ui.studio.gradio_errors import shown_as_gr_error
+    from podium.ui.studio.gradio_errors import shown_as_gr_error
 
     @shown_as_gr_error
     def handler(x, request: gr.Request = None, progress=gr.Progress()):
@@ -395,7 +395,7 @@ def test_ui_sources_send_errors_through_the_decorator():
 
 
 def test_auth_parsing_and_loopback():
-    from ui.studio.server import is_loopback, parse_auth
+    from podium.ui.studio.server import is_loopback, parse_auth
 
     assert parse_auth("ann:s3cr:et") == ("ann", "s3cr:et")
     assert parse_auth("") is None and parse_auth(None) is None
@@ -415,7 +415,7 @@ def test_server_binds_loopback_requires_login_and_limits_uploads(tmp_path, monke
     pytest.importorskip("gradio")
     import httpx
 
-    from ui.studio.server import launch
+    from podium.ui.studio.server import launch
 
     monkeypatch.setenv("PODIUM_AUTH", "ann:secret")
     port = _free_port()
@@ -454,7 +454,7 @@ def test_scenes_one_slide_per_part_of_the_script(studio, tmp_path):
         slides.append(str(path))
     script = "First, the safety rules.\n---\nThen, the storage rules."
     outcome = studio.render("portrait", script, "en-us", look={"slides": slides})
-    from common.media import read_frames
+    from podium.common.media import read_frames
 
     frames = list(read_frames(outcome.video))
     assert (frames[0].shape[1], frames[0].shape[0]) == (1280, 720)  # slides get a wide frame

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import speech
-from lipsync.visemes import base_letters, visemes_for
+from podium import speech
+from podium.lipsync.visemes import base_letters, visemes_for
 
 # Numbers are read in each voice's own language, so they yield native phonemes
 # in every one of espeak's languages without needing 100+ sample texts.

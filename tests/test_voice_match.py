@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import speech
+from podium import speech
 from conftest import FOOTAGE_DIR, needs_shared, run_cli
-from lipsync.voice_match import measure_voice, suggest_voice, voice_features
+from podium.lipsync.voice_match import measure_voice, suggest_voice, voice_features
 
 
 def test_pitch_is_measured_on_a_known_tone():
@@ -34,7 +34,7 @@ def test_each_voice_is_its_own_closest_match():
 
 @needs_shared
 def test_footage_avatar_gets_the_voice_nearest_its_presenter(tmp_path):
-    from avatars import AvatarLibrary
+    from podium.avatars import AvatarLibrary
 
     clip = FOOTAGE_DIR / "presenter_a.mp4"
     proc = run_cli("avatar", "create", "anna", "--footage", str(clip), "--consent", "Test Person",
@@ -46,7 +46,7 @@ def test_footage_avatar_gets_the_voice_nearest_its_presenter(tmp_path):
     chosen = m["speech_defaults"]["voice"]
     assert chosen in options and f"voice: {chosen}" in proc.stdout
     # The stored choice is the nearest by pitch (semitones) and timbre.
-    from lipsync.voice_match import VoiceFeatures, distance
+    from podium.lipsync.voice_match import VoiceFeatures, distance
 
     me = VoiceFeatures(match["presenter_f0_hz"], match["presenter_centroid_hz"])
     assert all(distance(me, options[chosen]) <= distance(me, f) + 0.05 for f in options.values())

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ui.studio.server import DEFAULT_HOST, DEFAULT_PORT, launch, parse_auth
+from podium.ui.studio.server import DEFAULT_HOST, DEFAULT_PORT, launch, parse_auth
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "launch", "parse_auth"]
 

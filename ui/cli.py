@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from common.errors import PodiumError, UserInputError
-from ui.limits import check_train_minutes
+from podium.common.errors import PodiumError, UserInputError
+from podium.ui.limits import check_train_minutes
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,19 +22,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _library(args):
-    from avatars import AvatarLibrary
+    from podium.avatars import AvatarLibrary
 
     return AvatarLibrary(args.home)
 
 
 def _progress():
-    from ui.progress_bar import TerminalProgress
+    from podium.ui.progress_bar import TerminalProgress
 
     return TerminalProgress()
 
 
 def cmd_avatar_create(args) -> int:
-    from avatars import create_from_footage, create_from_photo
+    from podium.avatars import create_from_footage, create_from_photo
 
     lib = _library(args)
     if args.train_minutes is not None:
@@ -44,7 +44,7 @@ def cmd_avatar_create(args) -> int:
     bar = _progress()
     if args.footage:
         record = create_from_footage(lib, args.name, args.footage, consent=args.consent, progress=bar)
-        from lipsync.voice_match import store_suggested_voice
+        from podium.lipsync.voice_match import store_suggested_voice
 
         bar("matching a voice to the presenter", 0, 1)
         match = store_suggested_voice(lib, args.name, args.footage)
@@ -67,7 +67,7 @@ def cmd_avatar_create(args) -> int:
 
 
 def _train(lib, name: str, *, minutes: float | None, switch: bool = False):
-    from lipsync.neural import train_renderer
+    from podium.lipsync.neural import train_renderer
 
     record = lib.get(name)
     bar = _progress()
@@ -117,7 +117,7 @@ def cmd_avatar_delete(args) -> int:
 
 
 def cmd_voices(args) -> int:
-    import speech
+    from podium import speech
 
     voices = speech.list_voices(language=args.language)
     if not voices:
@@ -154,14 +154,14 @@ def _music(args) -> dict:
 
 
 def _layout(args) -> dict:
-    from lipsync.layout import Layout, check_layout
+    from podium.lipsync.layout import Layout, check_layout
 
     layout = Layout(aspect=args.layout or "source", background=args.background, slide=args.slide)
     return {"layout": check_layout(layout)}
 
 
 def _lexicon_file(args) -> Path:
-    from speech.lexicon import FILE_NAME
+    from podium.speech.lexicon import FILE_NAME
 
     if args.avatar:
         return _library(args).get(args.avatar).path / FILE_NAME
@@ -170,7 +170,7 @@ def _lexicon_file(args) -> Path:
 
 
 def cmd_lexicon(args) -> int:
-    from speech.lexicon import Lexicon
+    from podium.speech.lexicon import Lexicon
 
     path = _lexicon_file(args)
     lexicon = Lexicon.load(path)
@@ -192,7 +192,7 @@ def cmd_lexicon(args) -> int:
 
 
 def cmd_avatar_set(args) -> int:
-    import speech
+    from podium import speech
 
     lib = _library(args)
     record = lib.get(args.name)
@@ -231,7 +231,7 @@ def _size(text: str | None):
 
 def _render_options(args):
     """RenderOptions from the speech, music, size and layout flags a command has."""
-    from lipsync import RenderOptions
+    from podium.lipsync import RenderOptions
 
     extra = _music(args)
     if hasattr(args, "size"):
@@ -249,8 +249,8 @@ def _report(result) -> None:
 
 def _speech_input(args, bar, record, options):
     """The utterance to lip-sync: synthesized from --text/--script, or a recording (--audio)."""
-    import speech
-    from lipsync.pipeline import pad_utterance
+    from podium import speech
+    from podium.lipsync.pipeline import pad_utterance
 
     if args.audio:
         if args.text or args.script:
@@ -262,7 +262,7 @@ def _speech_input(args, bar, record, options):
         # Alignment works on 16 kHz; the video gets the recording at full quality.
         from dataclasses import replace
 
-        from common.media import read_audio
+        from podium.common.media import read_audio
 
         full = read_audio(args.audio, sample_rate=48000)
         return replace(utterance, audio=full, sample_rate=48000) if full.size else utterance
@@ -273,7 +273,7 @@ def _speech_input(args, bar, record, options):
         raise UserInputError("give the speech: --text TEXT, --script FILE, --audio VOICE.wav (or --scenes for say)")
     script = _read_script(args)
     speech.parse_script(script)  # markup errors before any slow work
-    from lipsync.pipeline import speech_kwargs
+    from podium.lipsync.pipeline import speech_kwargs
 
     kwargs = speech_kwargs(record, options)
     speech.resolve_voice(kwargs["voice"])
@@ -284,8 +284,8 @@ def _speech_input(args, bar, record, options):
 
 
 def cmd_say(args) -> int:
-    from lipsync import render_utterance
-    from lipsync.pipeline import check_output_path
+    from podium.lipsync import render_utterance
+    from podium.lipsync.pipeline import check_output_path
 
     record = _library(args).get(args.avatar)
     check_output_path(args.out)
@@ -294,12 +294,12 @@ def cmd_say(args) -> int:
     if args.preview_audio:
         if args.audio or args.scenes:
             raise UserInputError("--preview-audio is for --text or --script: it writes the speech only")
-        from common.files import atomic_path
+        from podium.common.files import atomic_path
 
         out = Path(args.out).with_suffix(".wav")
         utterance = _speech_input(args, bar, record, options)
         bar.close()
-        from lipsync.pipeline import finish_audio
+        from podium.lipsync.pipeline import finish_audio
         import soundfile
 
         with atomic_path(out) as tmp:
@@ -308,7 +308,7 @@ def cmd_say(args) -> int:
         print(f"wrote {out} ({utterance.duration:.1f} s of speech, no video)")
         return 0
     if args.scenes:
-        from lipsync.scenes import load_scenes, render_scenes
+        from podium.lipsync.scenes import load_scenes, render_scenes
 
         if args.text or args.script or args.audio:
             raise UserInputError("--scenes carries the scripts; leave out --text, --script and --audio")
@@ -322,8 +322,8 @@ def cmd_say(args) -> int:
 
 
 def cmd_dub(args) -> int:
-    from lipsync.dubbing import dub_video
-    from lipsync.pipeline import check_output_path
+    from podium.lipsync.dubbing import dub_video
+    from podium.lipsync.pipeline import check_output_path
 
     record = _library(args).get(args.avatar)
     check_output_path(args.out)
@@ -339,7 +339,7 @@ def cmd_dub(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from lipsync.batch import read_rows, render_batch
+    from podium.lipsync.batch import read_rows, render_batch
 
     record = _library(args).get(args.avatar)
     template = _read_script(args)
@@ -365,7 +365,7 @@ def cmd_ui(args) -> int:
 
     if find_spec("gradio") is None:
         raise UserInputError("the web studio needs gradio: pip install 'gradio==6.31.0'")
-    from ui.studio.server import launch
+    from podium.ui.studio.server import launch
 
     launch(home=args.home, host=args.host, port=args.port, auth=args.auth, share=args.share,
            max_upload=args.max_upload)
@@ -373,20 +373,20 @@ def cmd_ui(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from avatars import create_from_photo
-    from lipsync import RenderOptions, render_script
+    from podium.avatars import create_from_photo
+    from podium.lipsync import RenderOptions, render_script
 
     lib = _library(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    portrait = SAMPLES / "portrait.jpg"
+    from podium.samples import DEMO_SCRIPT, PORTRAIT as portrait
     if not lib.exists("demo"):
         print(f"creating the demo avatar from {portrait.name}...")
         bar = _progress()
         create_from_photo(lib, "demo", portrait, consent="Eileen Collins (NASA public-domain portrait)",
                           progress=bar)
         bar.close()
-    script = (SAMPLES / "demo_script.txt").read_text("utf-8")
+    script = DEMO_SCRIPT.read_text("utf-8")
     bar = _progress()
     result = render_script(lib.get("demo"), script, out, options=RenderOptions(), progress=bar)
     bar.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.errors import UserInputError
+from podium.common.errors import UserInputError
 
 #: Longest neural-renderer training one request may ask for, minutes.
 MAX_TRAIN_MINUTES = 120.0

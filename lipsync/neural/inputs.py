@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 
 # The jaw rule is the warp renderer's own, so both renderers open the chin alike.
-from avatars.bank import target_jaw  # noqa: F401  (re-exported for the trainer)
-from avatars.landmarks import apply, lip_features
-from avatars.mouth import CropGeometry
+from podium.avatars.bank import target_jaw  # noqa: F401  (re-exported for the trainer)
+from podium.avatars.landmarks import apply, lip_features
+from podium.avatars.mouth import CropGeometry
 
 _SUB = 4  # sub-pixel bits for cv2 drawing (coordinates * 16)
 _ONE = 1 << _SUB

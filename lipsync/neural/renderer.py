@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 import torch
 
-from avatars.bank import MouthBank
-from lipsync.neural import inputs as I
-from lipsync.neural.model import from_pretrained
-from lipsync.warp_renderer import WarpRenderer
+from podium.avatars.bank import MouthBank
+from podium.lipsync.neural import inputs as I
+from podium.lipsync.neural.model import from_pretrained
+from podium.lipsync.warp_renderer import WarpRenderer
 
 #: Gaussian sigma, in model-resolution pixels, below which detail comes from the aligned source.
 #: Measured on the five shared clips (reconstruction benchmark, renderers trained 4 min): mouth

@@ -42,13 +42,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from avatars.bank import MouthBank
-from avatars.landmarks import lip_features
-from avatars.library import AvatarRecord
-from lipsync.neural import inputs as I
-from lipsync.neural.model import (LipGenerator, PatchDiscriminator, RendererConfig, _atomic_write,
+from podium.avatars.bank import MouthBank
+from podium.avatars.landmarks import lip_features
+from podium.avatars.library import AvatarRecord
+from podium.lipsync.neural import inputs as I
+from podium.lipsync.neural.model import (LipGenerator, PatchDiscriminator, RendererConfig, _atomic_write,
                                   save_pretrained, state_bytes)
-from lipsync.warp_renderer import mouth_distance
+from podium.lipsync.warp_renderer import mouth_distance
 
 STAGE = "training lip renderer"
 CHECKPOINT = "checkpoint.safetensors"
@@ -196,8 +196,8 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 def teeth_of(bank: MouthBank):
     """The bank's tooth colour, found as the warp renderer finds it."""
-    from avatars.landmarks import apply
-    from avatars.mouth_synth import teeth_colour
+    from podium.avatars.landmarks import apply
+    from podium.avatars.mouth_synth import teeth_colour
 
     c2p = bank.geometry.canon_to_crop()
     return next((t for t in (teeth_colour(bank.crops[k], apply(c2p, bank.lips[k]))
@@ -211,7 +211,7 @@ def aligned_sources(bank: MouthBank, ids: np.ndarray, n_real: int, k: int, gap: 
     within ``gap`` excluded, as they are near-copies in time) warped to its own landmarks
     as the warp renderer does, then the most closed real mouth warped to it (its inner
     mouth painted where it opens)."""
-    from avatars.bank import reshape_crop
+    from podium.avatars.bank import reshape_crop
 
     rel = (bank.lips - bank.nose.mean(axis=1, keepdims=True)).astype(np.float64)
     flat = rel.reshape(len(bank), -1)

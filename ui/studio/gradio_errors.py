@@ -15,8 +15,8 @@ import logging
 
 import gradio as gr
 
-from common.errors import PodiumError, UserInputError
-from ui.studio.progress import Cancelled
+from podium.common.errors import PodiumError, UserInputError
+from podium.ui.studio.progress import Cancelled
 
 log = logging.getLogger("podium.ui")
 

@@ -23,15 +23,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from avatars import AvatarLibrary, AvatarRecord, check_name
-from common.errors import PodiumError, UserInputError
-from common.progress import Progress, silent
-from ui.limits import check_train_minutes
-from ui.studio import uploads
-from ui.studio.jobs import Job, JobLog
-from ui.studio.progress import CancelRegistry, Cancelled, ProgressRelay, Sink
-from ui.studio.quality import QualityReport, footage_report
-from ui.studio.timeline import save_timeline
+from podium.avatars import AvatarLibrary, AvatarRecord, check_name
+from podium.common.errors import PodiumError, UserInputError
+from podium.common.progress import Progress, silent
+from podium.ui.limits import check_train_minutes
+from podium.ui.studio import uploads
+from podium.ui.studio.jobs import Job, JobLog
+from podium.ui.studio.progress import CancelRegistry, Cancelled, ProgressRelay, Sink
+from podium.ui.studio.quality import QualityReport, footage_report
+from podium.ui.studio.timeline import save_timeline
 
 #: What the script editor shows beside it.
 MARKUP_HELP = """\
@@ -360,14 +360,14 @@ class Studio:
                 f"shapes, built in {m.get('build_seconds', 0):.0f} s).{trained}")
 
     def _work_avatar(self, job: Job, relay: ProgressRelay):
-        from avatars import create_from_footage, create_from_photo
+        from podium.avatars import create_from_footage, create_from_photo
 
         p = job.params
         src = self._input(job, "source")
         make = create_from_photo if p["source_kind"] == "photo" else create_from_footage
         record = make(self.library, p["name"], src, consent=p["consent"], progress=relay)
         if p["source_kind"] != "photo":
-            from lipsync.voice_match import store_suggested_voice
+            from podium.lipsync.voice_match import store_suggested_voice
 
             if store_suggested_voice(self.library, record.name, src) is not None:
                 record = self.library.get(record.name)
@@ -388,7 +388,7 @@ class Studio:
         return message
 
     def _train(self, name: str, minutes: float, relay: ProgressRelay) -> AvatarRecord:
-        from lipsync.neural import train_renderer
+        from podium.lipsync.neural import train_renderer
 
         record = self.library.get(name)
         report = train_renderer(record, minutes=float(minutes), progress=relay)
@@ -431,7 +431,7 @@ class Studio:
 
     def preview_clip(self, name: str) -> Path:
         """A ~2 s clip of the avatar saying a line, rendered once and cached."""
-        from lipsync import RenderOptions, render_script
+        from podium.lipsync import RenderOptions, render_script
 
         record = self.library.get(name)
         key = hashlib.sha1(f"{record.name}|{record.manifest.get('created_at')}|"
@@ -467,7 +467,7 @@ class Studio:
 
     @classmethod
     def voice_choices(cls) -> list[tuple[str, str]]:
-        import speech
+        from podium import speech
 
         return [("the avatar's own voice", cls.OWN_VOICE)] + \
             [(f"{v.name} ({v.id})", v.id) for v in speech.list_voices()]
@@ -483,21 +483,21 @@ class Studio:
     @staticmethod
     def _voice(voice: str | None) -> str | None:
         """A voice id the library knows, or None for the avatar's own voice."""
-        import speech
+        from podium import speech
 
         return speech.resolve_voice(voice).id if voice else None
 
     def _speech_kwargs(self, record: AvatarRecord | None, voice: str | None, rate) -> dict:
         """What speech.synthesize gets in a render: voice, rate and pitch (given, else the
         avatar's) and the user's and avatar's lexicon."""
-        from lipsync import RenderOptions
-        from lipsync.pipeline import speech_kwargs
+        from podium.lipsync import RenderOptions
+        from podium.lipsync.pipeline import speech_kwargs
 
         return speech_kwargs(record, RenderOptions(voice=voice or None, rate_wpm=rate))
 
     def preview_audio(self, script: str, voice: str | None, rate=None, avatar: str | None = None) -> Path:
         """Synthesize the script only (no video) and return a WAV to play."""
-        import speech
+        from podium import speech
 
         script = script or ""
         if not script.strip():
@@ -522,7 +522,7 @@ class Studio:
         ``background`` (a colour), ``background_image``, ``slide``, ``music`` (uploaded
         files) and ``music_volume`` (dB, -60..0).
         """
-        from lipsync.layout import Layout, check_layout
+        from podium.lipsync.layout import Layout, check_layout
 
         look = dict(look or {})
         aspect = look.get("layout") or "source"
@@ -556,7 +556,7 @@ class Studio:
 
         ``voice`` None or "" and ``rate`` None use the avatar's stored voice and rate.
         """
-        import speech
+        from podium import speech
 
         record = self._record(avatar)
         script = script or ""
@@ -567,7 +567,7 @@ class Studio:
         speech.parse_script(script)  # markup errors before any slow work
         look_params, inputs = self._look(look)
         if look_params.get("scenes"):
-            from lipsync.scenes import split_script
+            from podium.lipsync.scenes import split_script
 
             parts = split_script(script)
             if len(parts) != look_params["scenes"]:
@@ -594,8 +594,8 @@ class Studio:
 
     def _options(self, job: Job):
         """The job's :class:`lipsync.RenderOptions`, its uploaded files resolved."""
-        from lipsync import RenderOptions
-        from lipsync.layout import Layout
+        from podium.lipsync import RenderOptions
+        from podium.lipsync.layout import Layout
 
         p = job.params
         look = p.get("look") or {}
@@ -610,7 +610,7 @@ class Studio:
                              music_volume_db=look.get("music_volume", -20.0), layout=layout)
 
     def _work_render(self, job: Job, relay: ProgressRelay):
-        from lipsync import render_script
+        from podium.lipsync import render_script
 
         p = job.params
         record = self.library.get(p["avatar"])
@@ -620,7 +620,7 @@ class Studio:
         if n_scenes:
             from dataclasses import replace
 
-            from lipsync.scenes import Scene, render_scenes, split_script
+            from podium.lipsync.scenes import Scene, render_scenes, split_script
 
             scenes = [Scene(part, self._input(job, f"scene-{k}"))
                       for k, part in enumerate(split_script(p["script"]), start=1)]
@@ -639,7 +639,7 @@ class Studio:
             sink: Sink | None = None, session: str = "local") -> VideoOutcome:
         """Re-sync the lips of an uploaded video of the avatar's person to new speech:
         a recording (``audio``, optional ``transcript``) or a ``script`` spoken by ``voice``."""
-        import speech
+        from podium import speech
 
         record = self._record(avatar)
         video_path, _ = uploads.check_video(video, "the video to dub")
@@ -665,10 +665,10 @@ class Studio:
         return self.job_video(job.id)
 
     def _work_dub(self, job: Job, relay: ProgressRelay):
-        import speech
-        from common.media import read_audio
-        from lipsync.dubbing import dub_video
-        from lipsync.pipeline import pad_utterance, speech_kwargs
+        from podium import speech
+        from podium.common.media import read_audio
+        from podium.lipsync.dubbing import dub_video
+        from podium.lipsync.pipeline import pad_utterance, speech_kwargs
 
         p = job.params
         record = self.library.get(p["avatar"])
@@ -697,8 +697,8 @@ class Studio:
 
     def batch_preview(self, csv_upload, template: str) -> BatchPreview:
         """Read the CSV and fill the template for every row (nothing is rendered)."""
-        from lipsync.batch import read_rows
-        from speech.variables import fill_variables, find_placeholders
+        from podium.lipsync.batch import read_rows
+        from podium.speech.variables import fill_variables, find_placeholders
 
         path, _ = uploads.check_csv(csv_upload)
         template = template or ""
@@ -741,7 +741,7 @@ class Studio:
         return outcome
 
     def _work_batch(self, job: Job, relay: ProgressRelay, on_row: Callable | None = None):
-        from lipsync.batch import read_rows, render_batch
+        from podium.lipsync.batch import read_rows, render_batch
 
         p = job.params
         record = self.library.get(p["avatar"])

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from common.files import atomic_path
+from podium.common.files import atomic_path
 
 LOG_VERSION = 1
 #: Failed and cancelled jobs kept in the log (with their input copies); older ones are

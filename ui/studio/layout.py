@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ui.studio import tab_avatars, tab_batch, tab_create, tab_dub, tab_jobs
-from ui.studio.handlers import Studio
-from ui.studio.wiring import dropdown_update
+from podium.ui.studio import tab_avatars, tab_batch, tab_create, tab_dub, tab_jobs
+from podium.ui.studio.handlers import Studio
+from podium.ui.studio.wiring import dropdown_update
 
 TITLE = "Podium studio"
 CSS = """

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from avatars.create import MAX_SIDE
-from avatars.landmarks import inter_ocular
-from avatars.photo import load_portrait
-from avatars.quality import FootageLimits, check_probe
-from avatars.tracking import runs, track, track_video
-from common.errors import FootageError
-from common.progress import Progress, silent
-from ui.studio.uploads import check_footage_or_photo
+from podium.avatars.create import MAX_SIDE
+from podium.avatars.landmarks import inter_ocular
+from podium.avatars.photo import load_portrait
+from podium.avatars.quality import FootageLimits, check_probe
+from podium.avatars.tracking import runs, track, track_video
+from podium.common.errors import FootageError
+from podium.common.progress import Progress, silent
+from podium.ui.studio.uploads import check_footage_or_photo
 
 MAX_SAMPLES = 120
 SAMPLE_FPS = 5.0

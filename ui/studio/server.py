@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from common.errors import UserInputError
+from podium.common.errors import UserInputError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -60,8 +60,8 @@ def launch(*, home: str | Path | None = None, host: str = DEFAULT_HOST, port: in
     # Before gradio is imported: no usage statistics or version checks leave this machine.
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    from ui.studio.handlers import Studio
-    from ui.studio.layout import CSS, build_app, theme
+    from podium.ui.studio.handlers import Studio
+    from podium.ui.studio.layout import CSS, build_app, theme
 
     credentials = parse_auth(auth if auth is not None else os.environ.get(AUTH_ENV))
     if not is_loopback(host) and credentials is None:

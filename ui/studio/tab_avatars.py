@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ui.studio.handlers import Studio
-from ui.studio.wiring import listen, session_of, sink_of
+from podium.ui.studio.handlers import Studio
+from podium.ui.studio.wiring import listen, session_of, sink_of
 
 CONSENT_LABEL = ("The person named above agreed to be turned into an avatar and to have videos "
                  "of them made with it")

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ui.studio import uploads
-from ui.studio.handlers import Studio, status_table
-from ui.studio.tab_create import look, render_options
-from ui.studio.wiring import listen, session_of
+from podium.ui.studio import uploads
+from podium.ui.studio.handlers import Studio, status_table
+from podium.ui.studio.tab_create import look, render_options
+from podium.ui.studio.wiring import listen, session_of
 
 EXAMPLE_TEMPLATE = "Hi {{first_name}}! Welcome to {{company}}. We are glad to have you."
 CSV_HELP = """\

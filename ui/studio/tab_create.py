@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ui.studio.handlers import LAYOUTS, MARKUP_HELP, RENDERERS, SIZES, Studio, VideoOutcome
-from ui.studio.timeline import load_timeline, timeline_figure
-from ui.studio.wiring import listen, session_of, sink_of
+from podium.ui.studio.handlers import LAYOUTS, MARKUP_HELP, RENDERERS, SIZES, Studio, VideoOutcome
+from podium.ui.studio.timeline import load_timeline, timeline_figure
+from podium.ui.studio.wiring import listen, session_of, sink_of
 
 EXAMPLE_SCRIPT = ("Welcome to the course. In the next few minutes you will learn how it works.\n\n"
                   "[pause 1s] Let's begin.")

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ui.studio import uploads
-from ui.studio.handlers import RENDERERS, Studio
-from ui.studio.tab_create import show_video
-from ui.studio.wiring import listen, session_of, sink_of
+from podium.ui.studio import uploads
+from podium.ui.studio.handlers import RENDERERS, Studio
+from podium.ui.studio.tab_create import show_video
+from podium.ui.studio.wiring import listen, session_of, sink_of
 
 RECORDING, SCRIPT = "A recording", "A script and a voice"
 

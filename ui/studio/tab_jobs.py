@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ui.studio.handlers import AvatarOutcome, BatchOutcome, Studio, VideoOutcome
-from ui.studio.tab_create import show_video
-from ui.studio.wiring import dropdown_update, listen, session_of, sink_of
+from podium.ui.studio.handlers import AvatarOutcome, BatchOutcome, Studio, VideoOutcome
+from podium.ui.studio.tab_create import show_video
+from podium.ui.studio.wiring import dropdown_update, listen, session_of, sink_of
 
 HEADERS = ["job", "started", "kind", "what", "status", "result / error"]
 

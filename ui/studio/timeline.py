@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 from matplotlib.figure import Figure
 
-from common.errors import InternalError
-from common.files import atomic_path
-from lipsync.coarticulation import MouthTrack, mouth_track
+from podium.common.errors import InternalError
+from podium.common.files import atomic_path
+from podium.lipsync.coarticulation import MouthTrack, mouth_track
 
 _BAND = "#dbe7f7"
 _EDGE = "#5b7db1"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from avatars.photo import PHOTO_SUFFIXES
-from common.errors import FootageError, UserInputError
-from common.media import MediaInfo, probe
+from podium.avatars.photo import PHOTO_SUFFIXES
+from podium.common.errors import FootageError, UserInputError
+from podium.common.media import MediaInfo, probe
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 

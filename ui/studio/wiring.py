@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ui.studio.gradio_errors import shown_as_gr_error
-from ui.studio.progress import Sink
+from podium.ui.studio.gradio_errors import shown_as_gr_error
+from podium.ui.studio.progress import Sink
 
 #: Every job that renders or trains shares one slot: one at a time, the rest wait in the queue.
 HEAVY = {"concurrency_id": "studio-jobs", "concurrency_limit": 1}

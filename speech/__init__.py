@@ -1,6 +1,8 @@
-"""Text to speech with espeak-ng or Kokoro-82M: audio plus phone, word and sentence timings.
+"""Text to speech with espeak-ng, Kokoro-82M or Piper: audio plus phone, word and sentence timings.
 
-``speech`` imports nothing of ours except ``common``.
+``speech`` imports nothing of ours except ``common``. The engines register themselves in
+:mod:`speech.engines` when imported; importing ``speech`` (which any ``podium.speech.*``
+import does first) imports the three built in here.
 """
 
 from podium.speech.backend import SynthesisOptions, VoiceBackend
@@ -9,6 +11,9 @@ from podium.speech.tts import backend_for, ipa_phonemes, synthesize
 from podium.speech.utterance import Phone, Sentence, Utterance, Word
 from podium.speech.voices import DEFAULT_VOICE, FAST_VOICE, VoiceInfo, list_voices, resolve_voice
 from podium.speech.align import align_recording
+
+# The built-in engines, imported for their registration (speech.engines).
+from podium.speech import espeak_engine, kokoro, piper  # noqa: E402,F401
 
 __all__ = [
     "DEFAULT_VOICE",

@@ -40,19 +40,23 @@ Speaking misaki's phoneme set rather than espeak's raw IPA lowered WER from
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from podium.common.errors import InternalError, UserInputError, VoiceError
-from podium.speech import espeak
+from podium.speech import engines, espeak
 from podium.speech import kokoro_model
 from podium.speech.backend import SynthesisOptions, VoiceBackend, apply_gain
+from podium.speech.engines import Engine, VoiceInfo
 from podium.speech.espeak_timing import align, clean_phone
 from podium.speech.utterance import Phone, Sentence, Utterance, Word
 from podium.speech.kokoro_model import SAMPLE_RATE
 
+NAME = "kokoro"
+"""The engine's name in the registry (:attr:`speech.engines.VoiceInfo.engine`)."""
 PREFIX = "kokoro:"
 PHONEMIZER_VOICE = "gmw/en-US"
 """espeak-ng voice file whose phonemes Kokoro speaks."""
@@ -558,3 +562,43 @@ class KokoroBackend(VoiceBackend):
         duration = len(audio) / sr
         return Utterance(audio, self.sample_rate, tuple(out_phones), tuple(words),
                          (Sentence(text, 0.0, duration),))
+
+
+# --- the engine ----------------------------------------------------------------------------
+
+
+def voice_info(v: KokoroVoice) -> VoiceInfo:
+    """``v`` as a voice of the catalogue (:mod:`speech.voices`)."""
+    mix = v.mix[0][0] if len(v.mix) == 1 else "+".join(f"{w:g}*{s}" for s, w in v.mix)
+    return VoiceInfo(id=v.id, name=v.description, languages=("en-us", "en"), gender=v.gender,
+                     identifier=mix, engine=NAME)
+
+
+@functools.lru_cache(maxsize=1)
+def _listed() -> tuple[VoiceInfo, ...]:
+    """Kokoro's voices, or none when its packages are not installed."""
+    if kokoro_model.missing_packages():
+        return ()
+    return tuple(voice_info(v) for v in VOICES.values())
+
+
+def _resolve(voice: str, home=None) -> VoiceInfo:
+    kokoro_model.check_installed()
+    return voice_info(voice_for(voice))
+
+
+@functools.lru_cache(maxsize=32)
+def _backend(voice_id: str) -> KokoroBackend:
+    # One per voice and process, so its style vector is computed once.
+    return KokoroBackend(voice_for(voice_id))
+
+
+ENGINE = engines.register(Engine(
+    name=NAME,
+    prefix=PREFIX,
+    voices=lambda home: _listed(),
+    resolve=_resolve,
+    backend=lambda info: _backend(info.id),
+    english_only=True,
+    phones_from="en-us",  # espeak-ng en-us phonemises every Kokoro sentence (PHONEMIZER_VOICE)
+))

@@ -2,8 +2,8 @@
 
 A Piper voice is a model file plus its JSON config beside it (``voice.onnx`` and
 ``voice.onnx.json``), supplied by the user: nothing is downloaded. Give it as
-``piper:/path/to/voice.onnx``, or drop both files into ``$PODIUM_HOME/voices/`` and
-use ``piper:voice``.
+``piper:/path/to/voice.onnx``, or drop both files into the library's ``voices/`` folder
+(``$PODIUM_HOME/voices/`` unless a ``home`` is given) and use ``piper:voice``.
 
 Timings: Piper's VITS graph computes each phoneme id's length in frames (its
 ``Ceil`` tensor); piper-tts exposes it as an extra output (the model is patched in
@@ -15,6 +15,7 @@ of the same sentence, stretched over Piper's speech.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -22,10 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from podium.common.errors import UserInputError, VoiceError
+from podium.common.files import default_home
+from podium.speech import engines
 from podium.speech.backend import SynthesisOptions, VoiceBackend
+from podium.speech.engines import Engine, VoiceInfo
+from podium.speech.espeak_engine import EspeakBackend, find_voice
 from podium.speech.espeak_timing import written_tokens
 from podium.speech.utterance import Phone, Sentence, Utterance, Word
 
+NAME = "piper"
+"""The engine's name in the registry (:attr:`speech.engines.VoiceInfo.engine`)."""
 PREFIX = "piper:"
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 48000
 _STRESS = "ˈˌ"
@@ -34,15 +41,36 @@ _TIE = "\u0361\u035c"
 
 
 def voices_folder(home: str | Path | None = None) -> Path:
-    """``voices/`` in the library folder (:func:`common.files.default_home`), where dropped-in
-    voices live."""
-    from podium.common.files import default_home
+    """``voices/`` in the library folder, where dropped-in voices live.
 
+    Parameters
+    ----------
+    home : str or Path, optional
+        The library folder; by default :func:`common.files.default_home`
+        ($PODIUM_HOME, else the user's data directory).
+
+    Returns
+    -------
+    Path
+    """
     return Path(home if home is not None else default_home()) / "voices"
 
 
 def find_model(spec: str, *, home: str | Path | None = None) -> Path:
     """The model file a ``piper:...`` voice id names.
+
+    Parameters
+    ----------
+    spec : str
+        "piper:/path/to/voice.onnx" (or a path without the prefix), or "piper:NAME"
+        for ``NAME.onnx`` in :func:`voices_folder`.
+    home : str or Path, optional, keyword-only
+        The library folder whose ``voices/`` holds "piper:NAME"; by default
+        :func:`common.files.default_home`.
+
+    Returns
+    -------
+    Path
 
     Raises
     ------
@@ -62,11 +90,51 @@ def find_model(spec: str, *, home: str | Path | None = None) -> Path:
 
 
 def list_piper_voices(home: str | Path | None = None) -> list[Path]:
-    """Model files in the voices folder that have their config beside them."""
+    """Model files in the voices folder that have their config beside them.
+
+    Parameters
+    ----------
+    home : str or Path, optional
+        The library folder whose ``voices/`` is listed; by default
+        :func:`common.files.default_home`.
+
+    Returns
+    -------
+    list of Path
+        Sorted; empty when there is no voices folder.
+    """
     folder = voices_folder(home)
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.glob("*.onnx") if Path(f"{p}.json").is_file())
+
+
+def voice_info(model: Path, home: str | Path | None = None) -> VoiceInfo:
+    """A Piper voice as a voice of the catalogue (:mod:`speech.voices`).
+
+    Parameters
+    ----------
+    model : Path
+        The ``.onnx`` file.
+    home : str or Path, optional
+        The library folder: a model in its ``voices/`` has the id "piper:STEM",
+        any other "piper:" and its path. By default :func:`common.files.default_home`.
+
+    Returns
+    -------
+    VoiceInfo
+        Language "unknown" when the config cannot be read (the backend reports
+        the bad config when the voice is used).
+    """
+    try:
+        config = json.loads(Path(f"{model}.json").read_text("utf-8"))
+        lang = str(config.get("language", {}).get("code") or config["espeak"]["voice"]).lower()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        lang = "unknown"  # the backend reports a bad config when the voice is used
+    dropped = model.parent == voices_folder(home) and model.suffix == ".onnx"
+    vid = f"{PREFIX}{model.stem if dropped else model}"
+    return VoiceInfo(id=vid, name=f"Piper {model.stem} (neural)", languages=(lang.replace("_", "-"),),
+                     gender="unknown", identifier=str(model), engine=NAME)
 
 
 def _read_config(model: Path) -> dict:
@@ -230,9 +298,10 @@ class PiperBackend(VoiceBackend):
 
     def _timed_by_espeak(self, text: str, audio: np.ndarray):
         """Phones from espeak-ng's rendition of ``text``, stretched over Piper's speech."""
-        from podium.speech.tts import backend_for
-
-        ref = backend_for(self.language).synthesize_sentence(text)
+        info = find_voice(self.language)
+        if info is None:
+            raise VoiceError(f"unknown voice {self.language!r}; run `podium voices` to list them")
+        ref = EspeakBackend(info).synthesize_sentence(text)
         if ref is None or not ref.phonemes:
             return [], []
         loud = np.flatnonzero(np.abs(audio) > 0.02 * max(np.abs(audio).max(), 1e-6))
@@ -260,3 +329,22 @@ def _match_words(n_written: int, spans: list[tuple[float, float]]) -> list[tuple
     lo, hi = spans[0][0], spans[-1][1]
     step = (hi - lo) / max(n_written, 1)
     return [(lo + i * step, lo + (i + 1) * step) for i in range(n_written)]
+
+
+# --- the engine ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _backend(model: str) -> PiperBackend:
+    # One per model file and process: loading a model takes a while. The path alone is the
+    # key; which library it was found in does not change the voice.
+    return PiperBackend(Path(model))
+
+
+ENGINE = engines.register(Engine(
+    name=NAME,
+    prefix=PREFIX,
+    voices=lambda home: [voice_info(m, home) for m in list_piper_voices(home)],
+    resolve=lambda voice, home: voice_info(find_model(voice.strip(), home=home), home),
+    backend=lambda info: _backend(info.identifier),
+))

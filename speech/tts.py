@@ -7,23 +7,24 @@ lost; Kokoro's are cut at its predicted phone boundaries with a 5 ms fade),
 and the segments are joined with exact silences. That way every pause in the
 result is the length the script asks for, whatever the voice.
 
-Voices whose id starts with "kokoro:" are Kokoro-82M's (:mod:`speech.kokoro`);
-all others are espeak-ng's (:class:`EspeakBackend`).
+Which engine speaks a voice is the registry's business (:mod:`speech.engines`):
+voices whose id starts with "kokoro:" are Kokoro-82M's (:mod:`speech.kokoro`),
+"piper:" ones Piper's (:mod:`speech.piper`), all others espeak-ng's
+(:mod:`speech.espeak_engine`).
 """
 
 from __future__ import annotations
 
-import functools
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from podium.common.errors import ScriptError, UserInputError
-from podium.speech import espeak
-from dataclasses import replace
-
-from podium.speech import markup, readings
-from podium.speech.backend import SynthesisOptions, VoiceBackend, apply_gain
-from podium.speech.espeak_timing import align
+from podium.speech import engines, espeak, markup, readings
+from podium.speech.backend import SynthesisOptions, VoiceBackend
+# EspeakBackend lived here before the engine registry; still importable from here.
+from podium.speech.espeak_engine import EspeakBackend  # noqa: F401
 from podium.speech.script import PauseSegment, TextSegment, parse_script
 from podium.speech.utterance import Phone, Sentence, Utterance, Word
 from podium.speech.voices import DEFAULT_VOICE, VoiceInfo, resolve_voice
@@ -43,103 +44,37 @@ def _check_rate(rate_wpm: int | None) -> int:
     return int(rate_wpm)
 
 
-class EspeakBackend(VoiceBackend):
-    """An espeak-ng voice (22050 Hz), timed by espeak's own phoneme and word events.
-
-    Parameters
-    ----------
-    info : VoiceInfo
-        An espeak-ng voice from :func:`speech.voices.resolve_voice`.
-
-    Notes
-    -----
-    ``options.rate`` times 175 is the rate in words per minute (80..450);
-    ``options.pitch`` times 50 is espeak's base pitch parameter (0..100).
-    """
-
-    def __init__(self, info: VoiceInfo) -> None:
-        self.info = info
-        self.id = info.id
-        self.language = info.languages[0] if info.languages else info.id
-        self.sample_rate = espeak.sample_rate()
-
-    def synthesize_sentence(self, text: str, options: SynthesisOptions = SynthesisOptions()) -> Utterance | None:
-        """Speak one sentence; see :meth:`VoiceBackend.synthesize_sentence`.
-
-        Raises
-        ------
-        UserInputError
-            ``options.rate`` outside 80..450 words per minute.
-        """
-        rate = espeak.DEFAULT_RATE_WPM if options.rate is None else int(round(espeak.DEFAULT_RATE_WPM * options.rate))
-        if not espeak.MIN_RATE_WPM <= rate <= espeak.MAX_RATE_WPM:
-            raise UserInputError(
-                f"speaking rate {options.rate!r} ({rate} words per minute) is out of range for "
-                f"espeak-ng voice {self.id!r}; give {espeak.MIN_RATE_WPM / espeak.DEFAULT_RATE_WPM:.2f}"
-                f"..{espeak.MAX_RATE_WPM / espeak.DEFAULT_RATE_WPM:.2f}"
-            )
-        pitch = espeak.DEFAULT_PITCH if options.pitch is None else int(round(espeak.DEFAULT_PITCH * options.pitch))
-        raw = espeak.synth(text, identifier=self.info.identifier, rate_wpm=rate, pitch=min(max(pitch, 0), 100))
-        aligned = align(text, raw)
-        if aligned is None:
-            return None
-        sr = float(raw.sample_rate)
-        audio = apply_gain(aligned.samples.astype(np.float32) / np.float32(32768.0), options.gain)
-        return Utterance(
-            audio=audio,
-            sample_rate=int(raw.sample_rate),
-            phonemes=tuple(Phone(p.label, p.start / sr, p.end / sr) for p in aligned.phones),
-            words=tuple(Word(w.label, w.start / sr, w.end / sr) for w in aligned.words),
-            sentences=(Sentence(text, 0.0, len(aligned.samples) / sr),),
-        )
-
-
-@functools.lru_cache(maxsize=32)
-def _kokoro_backend(voice_id: str) -> VoiceBackend:
-    from podium.speech.kokoro import KokoroBackend, voice_for
-
-    return KokoroBackend(voice_for(voice_id))
-
-
-@functools.lru_cache(maxsize=8)
-def _piper_backend(model: str) -> VoiceBackend:
-    from pathlib import Path
-
-    from podium.speech.piper import PiperBackend
-
-    return PiperBackend(Path(model))
-
-
-def backend_for(voice: str | VoiceInfo) -> VoiceBackend:
-    """The backend that speaks ``voice``.
+def backend_for(voice: str | VoiceInfo, *, home: str | Path | None = None) -> VoiceBackend:
+    """The backend that speaks ``voice``, from the engine that owns it (:mod:`speech.engines`).
 
     Parameters
     ----------
     voice : str or VoiceInfo
         Anything :func:`speech.voices.resolve_voice` accepts, or its result.
+    home : str or Path, optional, keyword-only
+        The library folder where a "piper:NAME" voice is looked up (in its
+        ``voices/``); by default :func:`common.files.default_home`. Unused when
+        ``voice`` is a :class:`VoiceInfo`.
 
     Returns
     -------
     VoiceBackend
         A :class:`speech.kokoro.KokoroBackend` for "kokoro:..." voices (one per
-        voice and process, so its style vector is computed once), else an
-        :class:`EspeakBackend`.
+        voice and process, so its style vector is computed once), a
+        :class:`speech.piper.PiperBackend` for "piper:..." voices (one per model
+        file and process), else an :class:`speech.espeak_engine.EspeakBackend`.
 
     Raises
     ------
     VoiceError
         Unknown voice, or a Kokoro voice without its packages.
     """
-    info = voice if isinstance(voice, VoiceInfo) else resolve_voice(voice)
-    if info.engine == "kokoro":
-        return _kokoro_backend(info.id)
-    if info.engine == "piper":
-        return _piper_backend(info.identifier)
-    return EspeakBackend(info)
+    info = voice if isinstance(voice, VoiceInfo) else resolve_voice(voice, home=home)
+    return engines.named(info.engine).backend(info)
 
 
 def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None = None,
-               pitch: float | None = None, lexicon=None) -> Utterance:
+               pitch: float | None = None, lexicon=None, home: str | Path | None = None) -> Utterance:
     """Speak a script.
 
     Parameters
@@ -161,6 +96,10 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
         Pronunciations applied to every word they match; captions keep the
         written words. Numbers, money and abbreviations the voice's language
         reads wrongly are fixed too (:mod:`speech.readings`).
+    home : str or Path, optional, keyword-only
+        The library folder where a "piper:NAME" voice is looked up (in its
+        ``voices/``); by default :func:`common.files.default_home`
+        ($PODIUM_HOME, else the user's data directory).
 
     Returns
     -------
@@ -177,10 +116,11 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
     UserInputError
         ``rate_wpm`` out of range.
     """
-    info = resolve_voice(voice)
+    info = resolve_voice(voice, home=home)
+    engine = engines.named(info.engine)
     rate = _check_rate(rate_wpm)
     segments = parse_script(script)
-    if info.engine == "kokoro":
+    if engine.english_only:
         from podium.speech.language_guess import MIN_ENGLISH_SHARE, english_share
 
         share = english_share(" ".join(markup.written(seg.text) for seg in segments
@@ -190,7 +130,7 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
                 f"this script does not look English ({share:.0%} English words), but "
                 f"voice {info.id!r} speaks English only; choose a voice for the script's language, "
                 "e.g. --voice de or --voice fr-fr (`podium voices --language de` lists them)")
-    backend = backend_for(info)
+    backend = engine.backend(info)
     options = SynthesisOptions(rate=None if rate_wpm is None else rate / espeak.DEFAULT_RATE_WPM,
                                pitch=None if pitch is None or pitch == 1.0 else pitch)
 
@@ -263,7 +203,7 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
     )
 
 
-def ipa_phonemes(text: str, *, voice: str = DEFAULT_VOICE) -> list[str]:
+def ipa_phonemes(text: str, *, voice: str = DEFAULT_VOICE, home: str | Path | None = None) -> list[str]:
     """IPA symbols a voice speaks for ``text``, as :class:`Phone` symbols.
 
     Runs the same espeak-ng synthesis as :func:`synthesize`, so the symbols
@@ -277,13 +217,14 @@ def ipa_phonemes(text: str, *, voice: str = DEFAULT_VOICE) -> list[str]:
         Script text.
     voice : str, keyword-only
         As for :func:`synthesize`.
+    home : str or Path, optional, keyword-only
+        As for :func:`synthesize`: where a "piper:NAME" voice is looked up.
 
     Returns
     -------
     list of str
         One symbol per phone, in speaking order, pauses left out.
     """
-    info = resolve_voice(voice)
-    if info.engine == "kokoro":
-        voice = "en-us"
-    return [p.symbol for p in synthesize(text, voice=voice).phonemes]
+    info = resolve_voice(voice, home=home)
+    phones_from = engines.named(info.engine).phones_from
+    return [p.symbol for p in synthesize(text, voice=phones_from or voice, home=home).phonemes]

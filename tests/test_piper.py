@@ -148,3 +148,32 @@ def test_home_option_finds_the_voices_dropped_into_that_library(voices, tmp_path
     assert listed.returncode == 0, listed.stderr
     assert "piper:mine" in listed.stdout
     assert "piper:mine" not in run_cli("voices", "--language", "en-us", home=tmp_path / "default").stdout
+
+
+def test_a_home_given_explicitly_finds_its_dropped_in_voices(voices, tmp_path, monkeypatch):
+    import shutil
+
+    from podium import speech
+    from podium.speech.piper import find_model, voices_folder
+
+    library = tmp_path / "library"
+    folder = voices_folder(library)
+    folder.mkdir(parents=True)
+    for suffix in (".onnx", ".onnx.json"):
+        shutil.copy(str(voices["aligned"]) + suffix[5:], folder / f"mine{suffix}")
+    # PODIUM_HOME names another library: only the home passed in may find the voice.
+    monkeypatch.setenv("PODIUM_HOME", str(tmp_path / "elsewhere"))
+    assert "piper:mine" in [v.id for v in speech.list_voices(language="en-us", home=library)]
+    assert "piper:mine" not in [v.id for v in speech.list_voices()]
+    info = speech.resolve_voice("piper:mine", home=library)
+    assert info.id == "piper:mine" and info.identifier == str(folder / "mine.onnx")
+    # The same file given by its path is the dropped-in voice of that home, not of another.
+    assert speech.resolve_voice(f"piper:{folder / 'mine.onnx'}", home=library).id == "piper:mine"
+    assert speech.resolve_voice(f"piper:{folder / 'mine.onnx'}").id == f"piper:{folder / 'mine.onnx'}"
+    assert find_model("piper:mine", home=library) == folder / "mine.onnx"
+    with pytest.raises(VoiceError, match="not found"):
+        speech.resolve_voice("piper:mine")
+    assert speech.backend_for("piper:mine", home=library).sample_rate == T.SAMPLE_RATE
+    u = speech.synthesize("Bob ate a big apple.", voice="piper:mine", home=library)
+    assert u.sample_rate == T.SAMPLE_RATE and [w.text for w in u.words] == ["Bob", "ate", "a", "big", "apple"]
+    assert speech.ipa_phonemes("Bob ate.", voice="piper:mine", home=library)

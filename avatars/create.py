@@ -12,6 +12,7 @@ import numpy as np
 from podium.avatars import landmarks as L
 from podium.avatars.bank import MouthBank, build_mask, extract_crop, landmark_sets, reshape_crop
 from podium.avatars.library import AvatarLibrary, AvatarRecord, write_manifest
+from podium.avatars.manifest import AvatarManifest, Consent, Loop, Source
 from podium.avatars.mouth import MIN_OPEN_APERTURE, CropGeometry, MouthModel, close_inner
 from podium.avatars.mouth_synth import refine_inner_lips, teeth_colour
 from podium.avatars.quality import FootageLimits, check_probe, check_tracks
@@ -27,7 +28,7 @@ LOOP_SECONDS = 4.0
 MAX_BANK = 240
 
 
-def _consent(consent: str | None, source: Path) -> dict:
+def _consent(consent: str | None, source: Path) -> Consent:
     if not consent or not consent.strip():
         raise UserInputError(
             "creating an avatar needs the presenter's consent: add --consent \"Full Name\" "
@@ -36,14 +37,14 @@ def _consent(consent: str | None, source: Path) -> dict:
     with open(source, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return {
-        "name": consent.strip(),
-        "statement": f"{consent.strip()} consented to the creation of this avatar from "
-                     f"'{source.name}'.",
-        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source_file": source.name,
-        "source_sha256": digest.hexdigest(),
-    }
+    return Consent(
+        name=consent.strip(),
+        statement=f"{consent.strip()} consented to the creation of this avatar from "
+                  f"'{source.name}'.",
+        recorded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        source_file=source.name,
+        source_sha256=digest.hexdigest(),
+    )
 
 
 def _geometry(iod_px: float) -> CropGeometry:
@@ -203,20 +204,20 @@ def create_from_footage(library: AvatarLibrary, name: str, footage: str | Path, 
         bank = _bank_from(entries, geometry, mask)
         parts = _save_common(folder, model, bank, transforms[loop_idx.start:loop_idx.stop],
                              tracks.points[loop_idx.start:loop_idx.stop])
-        write_manifest(folder, {
-            "name": name,
-            "kind": "footage",
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "consent": consent_record,
-            "source": {"file": footage.name, "duration_s": round(info.duration, 3),
-                       "width": info.width, "height": info.height, "fps": info.fps},
-            "fps": AVATAR_FPS,
-            "frame_size": [w - w % 2, h - h % 2],
-            "loop": {"frames": loop_len, "mode": "pingpong", "source_start_frame": start},
-            "renderer": "warp",
-            "bank_size": len(bank),
-            "quality": report,
-            "build_seconds": round(time.perf_counter() - started, 2),
-            "parts": parts,
-        })
+        write_manifest(folder, AvatarManifest(
+            name=name,
+            kind="footage",
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            consent=consent_record,
+            source=Source(file=footage.name, duration_s=round(info.duration, 3),
+                          width=info.width, height=info.height, fps=info.fps),
+            fps=float(AVATAR_FPS),
+            frame_size=(w - w % 2, h - h % 2),
+            loop=Loop(frames=loop_len, mode="pingpong", source_start_frame=start),
+            renderer="warp",
+            bank_size=len(bank),
+            quality=report,
+            build_seconds=round(time.perf_counter() - started, 2),
+            parts=parts,
+        ))
     return library.get(name)

@@ -12,6 +12,8 @@ Layout of an avatar folder::
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -19,18 +21,24 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
-from podium.common.errors import AvatarError, InternalError
+from podium.avatars.manifest import FORMAT_VERSION, AvatarManifest
+from podium.common.errors import AvatarDamaged, AvatarError
 from podium.common.files import default_home
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "MANIFEST", "AvatarLibrary", "AvatarRecord", "check_name",
+           "default_home", "write_manifest"]
+
 MANIFEST = "avatar.json"
+#: Largest avatar.json read (a real one is a few KB).
+MAX_MANIFEST_BYTES = 1 << 20
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a safe avatar name, else raise AvatarError."""
-    if not _NAME.match(name or ""):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise AvatarError(
             f"invalid avatar name {name!r}: use 1-64 letters, digits, '-' or '_', starting "
             "with a letter or digit (no paths)")
@@ -43,11 +51,18 @@ class AvatarRecord:
 
     name: str
     path: Path
-    manifest: dict
+    manifest: AvatarManifest
 
     def part(self, key: str) -> Path:
-        """Absolute path of a part named in the manifest's ``parts`` table."""
-        return self.path / self.manifest["parts"][key]
+        """Absolute path of a part named in the manifest's ``parts`` table (inside the folder)."""
+        try:
+            rel = self.manifest.parts[key]
+        except KeyError:
+            raise AvatarDamaged(f"avatar '{self.name}' has no '{key}' part; re-create it") from None
+        return self.path / rel
+
+    def __repr__(self) -> str:
+        return f"AvatarRecord(name={self.name!r}, path='{self.path}', manifest={self.manifest!r})"
 
 
 class AvatarLibrary:
@@ -80,25 +95,49 @@ class AvatarLibrary:
             raise AvatarError(f"unknown avatar '{name}' (known: {known}); create it with "
                               "`podium avatar create`")
         try:
-            manifest = json.loads((path / MANIFEST).read_text("utf-8"))
+            with open(path / MANIFEST, "rb") as fh:
+                raw = fh.read(MAX_MANIFEST_BYTES + 1)
+            if len(raw) > MAX_MANIFEST_BYTES:
+                raise ValueError(f"larger than {MAX_MANIFEST_BYTES} bytes")
+            data = json.loads(raw.decode("utf-8"))
         except (OSError, ValueError) as exc:
-            raise InternalError(f"avatar '{name}' has a corrupt manifest: {exc}") from exc
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise AvatarError(f"avatar '{name}' uses format {manifest.get('format_version')}, this "
-                              f"Podium reads format {FORMAT_VERSION}; re-create it")
+            raise AvatarDamaged(f"avatar '{name}' is damaged (its avatar.json cannot be read: {exc}); "
+                                "delete it and re-create it") from exc
+        manifest = AvatarManifest.from_dict(data, folder_name=name)
+        if manifest.name != name:
+            raise AvatarDamaged(f"avatar '{name}' is damaged (its manifest names '{manifest.name}'); "
+                                "delete it and re-create it")
         return AvatarRecord(name, path, manifest)
 
-    def update_manifest(self, name: str, changes: dict) -> AvatarRecord:
-        """Merge ``changes`` into an avatar's manifest (top-level keys; ``parts`` merged), atomically."""
-        record = self.get(name)
-        manifest = dict(record.manifest)
-        for key, value in changes.items():
-            if key == "parts":
-                manifest["parts"] = {**manifest.get("parts", {}), **value}
-            else:
-                manifest[key] = value
-        manifest.pop("format_version", None)
-        write_manifest(record.path, manifest)
+    @contextlib.contextmanager
+    def _locked(self, name: str) -> Iterator[None]:
+        """An exclusive lock on one avatar, across processes (read-modify-write of its manifest)."""
+        lock = self.root / f".{name}.lock"
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def update_manifest(self, name: str,
+                        change: Callable[[AvatarManifest], AvatarManifest]) -> AvatarRecord:
+        """Replace an avatar's manifest by ``change(current)``, atomically and under a lock, so
+        two updates at once (two ``podium avatar set``) both land.
+
+        Parameters
+        ----------
+        change : callable
+            Takes the manifest as stored now and returns the new one
+            (``lambda m: dataclasses.replace(m, renderer="neural")``).
+        """
+        with self._locked(check_name(name)):
+            record = self.get(name)
+            new = change(record.manifest)
+            if not isinstance(new, AvatarManifest):
+                raise TypeError("update_manifest's change must return an AvatarManifest")
+            write_manifest(record.path, new)
         return self.get(name)
 
     def delete(self, name: str) -> None:
@@ -143,9 +182,8 @@ class _Staging:
         os.replace(self.path, final)
 
 
-def write_manifest(folder: Path, manifest: dict) -> None:
-    """Write ``avatar.json`` (the last file of a staged avatar)."""
-    manifest = {"format_version": FORMAT_VERSION, **manifest}
+def write_manifest(folder: Path, manifest: AvatarManifest) -> None:
+    """Write ``avatar.json`` atomically (the last file of a staged avatar)."""
     tmp = folder / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), "utf-8")
+    tmp.write_text(json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False), "utf-8")
     os.replace(tmp, folder / MANIFEST)

@@ -13,6 +13,7 @@ from podium.avatars import landmarks as L
 from podium.avatars.bank import build_mask, extract_crop, landmark_sets, reshape_crop
 from podium.avatars.create import AVATAR_FPS, LOOP_SECONDS, MAX_SIDE, _bank_from, _consent, _geometry, _save_common
 from podium.avatars.library import AvatarLibrary, AvatarRecord, write_manifest
+from podium.avatars.manifest import AvatarManifest, Loop, Source
 from podium.avatars.mouth import FALLBACK_OPEN_APERTURE, MouthModel, close_inner, parametric_open, parametric_spread
 from podium.avatars.mouth_synth import clean_mouth_corners, paint_lip_seam, refine_inner_lips, teeth_colour
 from podium.avatars.quality import FootageLimits
@@ -214,19 +215,19 @@ def create_from_photo(library: AvatarLibrary, name: str, photo: str | Path, *,
                 points.append(moved)
                 progress("animating the portrait", i + 1, n)
         parts = _save_common(folder, model, bank, np.stack(transforms), np.stack(points))
-        write_manifest(folder, {
-            "name": name,
-            "kind": "photo",
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "consent": consent_record,
-            "source": {"file": photo.name, "width": int(w), "height": int(h)},
-            "fps": AVATAR_FPS,
-            "frame_size": [int(w), int(h)],
-            "loop": {"frames": n, "mode": "cycle"},
-            "renderer": "warp",
-            "bank_size": len(bank),
-            "quality": {"inter_ocular_px": round(iod, 1), "teeth_visible": teeth is not None},
-            "build_seconds": round(time.perf_counter() - started, 2),
-            "parts": parts,
-        })
+        write_manifest(folder, AvatarManifest(
+            name=name,
+            kind="photo",
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            consent=consent_record,
+            source=Source(file=photo.name, width=int(w), height=int(h)),
+            fps=float(AVATAR_FPS),
+            frame_size=(int(w), int(h)),
+            loop=Loop(frames=n, mode="cycle"),
+            renderer="warp",
+            bank_size=len(bank),
+            quality={"inter_ocular_px": round(iod, 1), "teeth_visible": teeth is not None},
+            build_seconds=round(time.perf_counter() - started, 2),
+            parts=parts,
+        ))
     return library.get(name)

@@ -5,6 +5,7 @@ without breaking the import direction of DESIGN.md.
 """
 
 from podium.common.errors import (
+    AvatarDamaged,
     AvatarError,
     FootageError,
     InternalError,
@@ -15,6 +16,7 @@ from podium.common.errors import (
 )
 
 __all__ = [
+    "AvatarDamaged",
     "AvatarError",
     "FootageError",
     "InternalError",

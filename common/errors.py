@@ -32,3 +32,7 @@ class ScriptError(UserInputError):
 
 class InternalError(PodiumError):
     """A failure that is not the user's fault (encoder crash, corrupt avatar files)."""
+
+
+class AvatarDamaged(InternalError):
+    """An avatar whose stored files are missing, corrupt or out of range: re-create it."""

@@ -68,6 +68,10 @@ class BatchSummary:
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
 
+    def __repr__(self) -> str:
+        return (f"BatchSummary({self.count('rendered')} rendered, {self.count('skipped')} skipped, "
+                f"{self.count('failed')} failed; '{self.summary_csv}')")
+
 
 def _safe_name(raw: str) -> str:
     name = _UNSAFE.sub("_", raw.strip()).strip("._")

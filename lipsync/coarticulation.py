@@ -51,6 +51,9 @@ class MouthTrack:
     spread: np.ndarray
     fps: float
 
+    def __repr__(self) -> str:
+        return f"MouthTrack({len(self.openness)} frames at {self.fps:g} fps)"
+
 
 def _segments(phones: Sequence, duration: float) -> list[tuple[Viseme, float, float]]:
     segs = []

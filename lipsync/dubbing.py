@@ -17,13 +17,14 @@ from podium.avatars import landmarks as L
 from podium.avatars.bank import landmark_sets
 from podium.avatars.library import AvatarRecord
 from podium.avatars.tracking import track_video
-from podium.common.errors import FootageError
+from podium.common.errors import FootageError, UserInputError
 from podium.common.media import probe, read_frames
 from podium.common.progress import Progress, silent
 from podium.lipsync.coarticulation import MouthTrack, mouth_track
 from podium.lipsync.loaded_avatar import LoadedAvatar, load_avatar
-from podium.lipsync.pipeline import (BaseFrame, RenderOptions, RenderResult, check_output_path, encode_outputs,
-                              even_size, loop_frames, make_renderer, pad_utterance, render_frames)
+from podium.lipsync.pipeline import (BaseFrame, RenderOptions, RenderResult, check_output_path,
+                                     encode_outputs, even_size, loop_frames, make_renderer, pad_utterance,
+                                     render_frames)
 
 
 def _video_frames(video: Path, fps: float, points: np.ndarray, present: np.ndarray) -> Iterator[BaseFrame]:
@@ -72,7 +73,24 @@ def dub_video(record: AvatarRecord, video: str | Path, utterance, out: str | Pat
         ``frames`` is at least the input's frame count.
     """
     out = check_output_path(out)
+    return draw_dub(record, check_dub_video(video, out), utterance, out, options=options,
+                    progress=progress, mouth=mouth)
+
+
+def check_dub_video(video: str | Path, out: Path) -> Path:
+    """The video to dub exists and is not the output file (which would be overwritten while read)."""
     video = Path(video)
+    if not video.is_file():
+        raise UserInputError(f"video not found: '{video}'; check the path")
+    if out.resolve() == video.resolve():
+        raise UserInputError(f"the output '{out}' is the video being dubbed; give another --out")
+    return video
+
+
+def draw_dub(record: AvatarRecord, video: Path, utterance, out: Path, *,
+             options: RenderOptions = RenderOptions(), progress: Progress = silent,
+             mouth: MouthTrack | None = None) -> RenderResult:
+    """:func:`dub_video` of a request already checked (:func:`check_dub_video`)."""
     info = probe(video)
     if info.video_codec is None:
         raise FootageError(f"'{video.name}' has no video stream; give the video to dub")

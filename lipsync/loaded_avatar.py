@@ -43,11 +43,11 @@ class LoadedAvatar:
 
     @property
     def fps(self) -> float:
-        return float(self.record.manifest["fps"])
+        return float(self.record.manifest.fps)
 
     @property
     def size(self) -> tuple[int, int]:
-        w, h = self.record.manifest["frame_size"]
+        w, h = self.record.manifest.frame_size
         return int(w), int(h)
 
     def loop_index(self, k: int) -> int:
@@ -55,7 +55,7 @@ class LoadedAvatar:
         n = len(self.frames)
         if n == 1:
             return 0
-        if self.record.manifest["loop"]["mode"] == "pingpong":
+        if self.record.manifest.loop.mode == "pingpong":
             period = 2 * n - 2
             j = k % period
             return j if j < n else period - j

@@ -12,15 +12,16 @@ import numpy as np
 
 from podium.avatars.bank import extract_crop
 from podium.avatars.library import AvatarRecord
+from podium.avatars.manifest import SpeechDefaults
 from podium.common.errors import UserInputError
 from podium.common.files import clean_stale_temps, temp_prefix
 from podium.common.media import VideoWriter
 from podium.common.progress import Progress, silent
+from podium.speech.utterance import Utterance
 from podium.lipsync.captions import make_cues, write_srt, write_vtt
 from podium.lipsync.coarticulation import MouthTrack, mouth_track
 from podium.lipsync.compositing import Compositor
 from podium.lipsync.layout import FrameComposer, Layout, check_layout, fill_frame
-
 from podium.lipsync.loaded_avatar import LoadedAvatar, load_avatar
 from podium.lipsync.warp_renderer import WarpRenderer
 
@@ -72,7 +73,11 @@ class RenderResult:
     frames: int
     duration: float
     track: MouthTrack
-    utterance: object = None  # the speech as rendered (timings for a timeline)
+    utterance: Utterance | None = None  # the speech as rendered (timings for a timeline)
+
+    def __repr__(self) -> str:
+        return (f"RenderResult(video='{self.video}', duration={self.duration:.2f} s, "
+                f"frames={self.frames}, captions='{self.srt.name}', '{self.vtt.name}')")
 
 
 def check_output_path(out: str | Path) -> Path:
@@ -85,6 +90,14 @@ def check_output_path(out: str | Path) -> Path:
     if out.is_dir():
         raise UserInputError(f"'{out}' is a folder; give a file name ending in .mp4")
     clean_stale_temps(out.parent)  # what a killed render left behind
+    return out
+
+
+def check_render_request(out: str | Path, options: RenderOptions) -> Path:
+    """Everything about a render that can be checked before slow work: the output path and
+    the layout (colours, images). Returns the output path."""
+    out = check_output_path(out)
+    check_layout(options.layout)
     return out
 
 
@@ -117,7 +130,7 @@ def loop_frames(avatar: LoadedAvatar, n: int, *, start: int = 0) -> Iterator[Bas
 def make_renderer(avatar: LoadedAvatar, kind: str = "auto"):
     """The mouth renderer for an avatar: ``"warp"``, ``"neural"`` or ``"auto"`` (the avatar's own)."""
     if kind == "auto":
-        kind = avatar.record.manifest.get("renderer", "warp")
+        kind = avatar.record.manifest.renderer
     if kind == "warp":
         return WarpRenderer(avatar.bank)
     if kind == "neural":
@@ -230,6 +243,12 @@ def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], o
     return RenderResult(out, srt, vtt, frames, utterance.duration, track, utterance)
 
 
+def library_home(record: AvatarRecord | None) -> Path | None:
+    """The library folder an avatar lives in (``home/avatars/NAME``): its lexicon and
+    dropped-in voices are that library's."""
+    return record.path.parent.parent if record is not None else None
+
+
 def lexicon_for(record: AvatarRecord | None):
     """The pronunciations a render uses: the user's lexicon (``$PODIUM_HOME/lexicon.json``
     of the avatar's library) with the avatar's own (``lexicon.json`` in its folder) on top."""
@@ -237,21 +256,21 @@ def lexicon_for(record: AvatarRecord | None):
 
     if record is None:
         return Lexicon()
-    home = record.path.parent.parent
-    return Lexicon.load(home / FILE_NAME).merged(Lexicon.load(record.path / FILE_NAME))
+    return Lexicon.load(library_home(record) / FILE_NAME).merged(Lexicon.load(record.path / FILE_NAME))
 
 
 def speech_kwargs(record: AvatarRecord | None, options: RenderOptions) -> dict:
     """Keyword arguments for :func:`speech.synthesize` in a render: voice, rate and pitch
     (the options', else the avatar's stored ones from ``podium avatar set``, else the
-    default voice at its own rate and pitch) and the lexicon (:func:`lexicon_for`)."""
+    default voice at its own rate and pitch), the lexicon (:func:`lexicon_for`) and the
+    library folder whose dropped-in voices count (:func:`library_home`)."""
     from podium.speech.voices import DEFAULT_VOICE
 
-    stored = record.manifest.get("speech_defaults", {}) if record is not None else {}
-    pick = lambda mine, key: mine if mine is not None else stored.get(key)
-    return {"voice": options.voice or stored.get("voice") or DEFAULT_VOICE,
-            "rate_wpm": pick(options.rate_wpm, "rate_wpm"), "pitch": pick(options.pitch, "pitch"),
-            "lexicon": lexicon_for(record)}
+    stored = record.manifest.speech_defaults if record is not None else SpeechDefaults()
+    pick = lambda mine, theirs: mine if mine is not None else theirs
+    return {"voice": options.voice or stored.voice or DEFAULT_VOICE,
+            "rate_wpm": pick(options.rate_wpm, stored.rate_wpm), "pitch": pick(options.pitch, stored.pitch),
+            "lexicon": lexicon_for(record), "home": library_home(record)}
 
 
 def finish_audio(utterance, options: RenderOptions) -> np.ndarray:
@@ -288,18 +307,26 @@ def even_size(size: tuple[int, int]) -> tuple[int, int]:
 
 def render_utterance(record: AvatarRecord, utterance, out: str | Path, *,
                      options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
-    """Render a synthesized (or aligned) utterance with an avatar.
+    """Render a synthesized (or aligned) utterance with an avatar (checks, then
+    :func:`draw_video`)."""
+    out = check_render_request(out, options)
+    return draw_video(record, utterance, out, options=options, progress=progress)
+
+
+def draw_video(record: AvatarRecord, utterance, out: Path, *, options: RenderOptions,
+               progress: Progress = silent,
+               slide_at: Callable[[float], str | None] | None = None) -> RenderResult:
+    """Render an utterance whose request was already checked (:func:`check_render_request`).
 
     Steps: 1. load the avatar and its renderer; 2. phones -> per-frame mouth
     targets; 3. frames streamed into H.264 with the audio as AAC, and captions.
+
+    Parameters
+    ----------
+    slide_at : callable, optional
+        ``slide_at(t)`` gives the slide shown at ``t`` seconds (scenes).
     """
-    return _render(record, utterance, out, options=options, progress=progress)
-
-
-def _render(record: AvatarRecord, utterance, out, *, options: RenderOptions, progress: Progress,
-            slide_at: Callable[[float], str | None] | None = None) -> RenderResult:
-    out = check_output_path(out)
-    layout = check_layout(options.layout)
+    layout = options.layout
     # 1. avatar
     avatar = load_avatar(record)
     renderer = make_renderer(avatar, options.renderer)
@@ -334,8 +361,8 @@ def render_script(record: AvatarRecord, script: str, out: str | Path, *,
     """Synthesize ``script`` with the chosen voice and render it with the avatar."""
     from podium import speech
 
-    check_output_path(out)
+    out = check_render_request(out, options)
     progress("synthesizing speech", 0, 1)
     utterance = pad_utterance(speech.synthesize(script, **speech_kwargs(record, options)))
     progress("synthesizing speech", 1, 1)
-    return render_utterance(record, utterance, out, options=options, progress=progress)
+    return draw_video(record, utterance, out, options=options, progress=progress)

@@ -18,15 +18,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from podium.avatars.library import AvatarRecord
 from podium.common.errors import UserInputError
 from podium.common.progress import Progress, silent
-from podium.lipsync.layout import check_layout
-from podium.lipsync.pipeline import (RenderOptions, RenderResult, _render, check_output_path, pad_utterance,
-                              speech_kwargs)
+from podium.lipsync.pipeline import (RenderOptions, RenderResult, check_render_request, draw_video,
+                                     pad_utterance, speech_kwargs)
+from podium.speech.utterance import Utterance
 
 #: Silence between scenes, seconds: the slide changes in the middle of it.
 SCENE_GAP_S = 0.8
@@ -121,15 +122,32 @@ def render_scenes(record: AvatarRecord, scenes: list[Scene], out: str | Path, *,
                   options: RenderOptions = RenderOptions(), progress: Progress = silent) -> RenderResult:
     """Render every scene's script over its slide, in order, into one video.
 
-    Steps: 1. check the layout and synthesize each scene; 2. join them with short
-    pauses; 3. render, the slide changing in the pause before each scene.
+    Steps: 1. check the request and every scene's markup; 2. :func:`scenes_speech`;
+    3. render, the slide changing in the pause before each scene.
     """
     from podium import speech
 
-    check_output_path(out)
-    check_layout(options.layout)
+    out = check_render_request(out, options)
     for scene in scenes:
         speech.parse_script(scene.script)  # every scene's markup before any slow work
+    utterance, slide_at = scenes_speech(record, scenes, options=options, progress=progress)
+    return draw_video(record, utterance, out, options=options, progress=progress, slide_at=slide_at)
+
+
+def scenes_speech(record: AvatarRecord, scenes: list[Scene], *, options: RenderOptions,
+                  progress: Progress = silent) -> tuple[Utterance, Callable[[float], Path | None]]:
+    """Synthesize each scene and join them with short pauses.
+
+    Returns
+    -------
+    utterance : Utterance
+        The whole soundtrack, padded, with every scene's timings.
+    slide_at : callable
+        ``slide_at(t)``: the slide shown at ``t`` seconds; it changes half-way through the
+        pause before its scene.
+    """
+    from podium import speech
+
     kwargs = speech_kwargs(record, options)
     utts = []
     for i, scene in enumerate(scenes):
@@ -139,11 +157,10 @@ def render_scenes(record: AvatarRecord, scenes: list[Scene], out: str | Path, *,
     joined, starts = join_utterances(utts)
     lead = 0.3
     utterance = pad_utterance(joined, before=lead)
-    # The slide changes half-way through the pause before its scene.
     change = [0.0] + [lead + s - SCENE_GAP_S / 2 for s in starts[1:]]
 
     def slide_at(t: float):
         k = int(np.searchsorted(change, t, side="right")) - 1
         return scenes[max(k, 0)].slide
 
-    return _render(record, utterance, out, options=options, progress=progress, slide_at=slide_at)
+    return utterance, slide_at

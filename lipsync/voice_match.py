@@ -8,7 +8,7 @@ and cached beside the Kokoro model.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -140,7 +140,7 @@ def store_suggested_voice(library, name: str, footage) -> VoiceSuggestion | None
     from podium.common.media import read_audio
 
     record = library.get(name)
-    if record.manifest.get("speech_defaults", {}).get("voice"):
+    if record.manifest.speech_defaults.voice:
         return None
     try:
         audio = read_audio(footage, sample_rate=SAMPLE_RATE)
@@ -149,13 +149,17 @@ def store_suggested_voice(library, name: str, footage) -> VoiceSuggestion | None
     suggestion = suggest_voice(audio, SAMPLE_RATE) if audio.size else None
     if suggestion is None:
         return None
-    defaults = {**record.manifest.get("speech_defaults", {}), "voice": suggestion.voice}
-    library.update_manifest(name, {
-        "speech_defaults": defaults,
-        "voice_match": {"presenter_f0_hz": round(suggestion.presenter.f0, 1),
-                        "presenter_centroid_hz": round(suggestion.presenter.centroid),
-                        "voice_f0_hz": round(suggestion.candidate.f0, 1),
-                        "voice_centroid_hz": round(suggestion.candidate.centroid),
-                        "distance": round(suggestion.distance, 2)},
-    })
+    match = {"presenter_f0_hz": round(suggestion.presenter.f0, 1),
+             "presenter_centroid_hz": round(suggestion.presenter.centroid),
+             "voice_f0_hz": round(suggestion.candidate.f0, 1),
+             "voice_centroid_hz": round(suggestion.candidate.centroid),
+             "distance": round(suggestion.distance, 2)}
+
+    def store(m):
+        if m.speech_defaults.voice:  # set by someone else meanwhile: theirs wins
+            return m
+        return replace(m, speech_defaults=replace(m.speech_defaults, voice=suggestion.voice),
+                       voice_match=match)
+
+    library.update_manifest(name, store)
     return suggestion

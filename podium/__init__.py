@@ -18,10 +18,11 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _FACADE = {
-    "Library": "podium.facade",
-    "Avatar": "podium.facade",
-    "Speech": "podium.facade",
-    "voices": "podium.facade",
+    "Library": "podium.library",
+    "Avatar": "podium.library",
+    "voices": "podium.library",
+    "Speech": "podium.speech_input",
+    "Scene": "podium.lipsync.scenes",
     "RenderOptions": "podium.lipsync.pipeline",
     "RenderResult": "podium.lipsync.pipeline",
     "Layout": "podium.lipsync.layout",

@@ -97,6 +97,12 @@ class Utterance:
     words: tuple[Word, ...]
     sentences: tuple[Sentence, ...]
 
+    def __repr__(self) -> str:
+        text = " ".join(s.text for s in self.sentences)
+        text = text if len(text) <= 40 else text[:39] + "…"
+        return (f"Utterance({len(self.audio) / self.sample_rate:.2f} s at {self.sample_rate} Hz, "
+                f"{len(self.phonemes)} phones, {len(self.words)} words, {text!r})")
+
     def __post_init__(self) -> None:
         audio = np.asarray(self.audio)
         if audio.ndim != 1 or not np.issubdtype(audio.dtype, np.floating):

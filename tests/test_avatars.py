@@ -17,7 +17,7 @@ from conftest import needs_shared, shared_clips
 
 
 def _check_avatar(record, source):
-    m = record.manifest
+    m = record.manifest.to_dict()  # what avatar.json holds
     assert m["format_version"] == 1 and m["name"] == record.name
     consent = m["consent"]
     assert consent["name"] and consent["recorded_at"]
@@ -53,7 +53,7 @@ def _loop_is_seamless(record):
     with np.load(record.part("base_tracks")) as t:
         pts = t["points"][:, [1, 4, 33, 263, 152]]  # nose, eye corners, chin
     steps = np.linalg.norm(np.diff(pts, axis=0), axis=2).mean(1)
-    if record.manifest["loop"]["mode"] == "pingpong":
+    if record.manifest.loop.mode == "pingpong":
         return  # forward then backward: the turn repeats a frame by construction
     wrap = np.linalg.norm(pts[-1] - pts[0], axis=1).mean()
     assert wrap <= steps.max() * 1.05 + 1e-6, (wrap, steps.max())
@@ -66,8 +66,8 @@ def test_create_from_every_shared_clip(clip, tmp_path):
     record = create_from_footage(lib, clip.stem, clip, consent="Test Presenter")
     _check_avatar(record, clip)
     _loop_is_seamless(record)
-    assert record.manifest["quality"]["face_ratio"] >= 0.9
-    assert abs(record.manifest["source"]["duration_s"] - probe(clip).duration) < 0.1
+    assert record.manifest.quality["face_ratio"] >= 0.9
+    assert abs(record.manifest.source.duration_s - probe(clip).duration) < 0.1
     assert lib.names() == [clip.stem]
 
 
@@ -84,7 +84,7 @@ def test_photo_avatar_has_living_loop(photo_avatar):
     from conftest import PORTRAIT
 
     loop = _check_avatar(photo_avatar, PORTRAIT)
-    assert photo_avatar.manifest["loop"]["mode"] == "cycle"
+    assert photo_avatar.manifest.loop.mode == "cycle"
     _loop_is_seamless(photo_avatar)
     # Small natural head motion: landmarks move a few pixels, not zero and not wildly.
     with np.load(photo_avatar.part("base_tracks")) as t:

@@ -91,7 +91,7 @@ def test_bad_avatar_names(name, home):
 
 
 @pytest.mark.parametrize("extra, says", [
-    (("--train-minutes", "2"), "is for --renderer neural"),
+    (("--train-minutes", "2"), "is for the neural renderer"),
     (("--renderer", "neural", "--train-minutes", "0"), "out of range"),
     (("--renderer", "neural", "--train-minutes", "500"), "out of range"),
 ])

@@ -9,6 +9,7 @@ import pytest
 
 from podium.avatars import AvatarLibrary, check_name
 from podium.avatars.library import write_manifest
+from podium.avatars.manifest import REQUIRED_PARTS, AvatarManifest, Consent, Loop, Source
 from podium.common.errors import AvatarError, FootageError, InternalError
 from podium.common.media import VideoWriter
 from conftest import run_cli, tree_snapshot
@@ -39,7 +40,12 @@ def test_staged_avatar_appears_whole(tmp_path):
     lib = AvatarLibrary(tmp_path)
     with lib.staging("whole") as folder:
         assert not (lib.root / "whole").exists()  # invisible until finished
-        write_manifest(folder, {"name": "whole", "parts": {}})
+        write_manifest(folder, AvatarManifest(
+            name="whole", kind="photo", created_at="2026-01-01T00:00:00+00:00",
+            consent=Consent("Ann Example", "Ann Example consented.", "2026-01-01T00:00:00+00:00",
+                            "ann.jpg", "0" * 64),
+            source=Source("ann.jpg", 64, 64), fps=25.0, frame_size=(64, 64), loop=Loop(1, "cycle"),
+            parts={k: f"parts/{k}" for k in REQUIRED_PARTS}))
     assert lib.names() == ["whole"]
     lib.delete("whole")
     assert lib.names() == [] and list(lib.root.iterdir()) == []

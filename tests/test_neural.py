@@ -205,7 +205,7 @@ def test_cli_create_with_the_neural_renderer_renders_with_it(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "trained the neural renderer of 'n'" in proc.stdout and "--renderer neural" not in proc.stdout
     record = AvatarLibrary(tmp_path).get("n")
-    assert record.manifest["renderer"] == "neural" and record.manifest["renderer_training"]["steps"] > 0
+    assert record.manifest.renderer == "neural" and record.manifest.renderer_training["steps"] > 0
     assert isinstance(make_renderer(load_avatar(record)), NeuralRenderer)
     out = tmp_path / "hi.mp4"
     proc = run_cli("say", "--avatar", "n", "--voice", "en-us", "--text", "Hello there.", "--out", str(out),

@@ -41,9 +41,9 @@ def test_footage_avatar_gets_the_voice_nearest_its_presenter(tmp_path):
                    home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     m = AvatarLibrary(tmp_path).get("anna").manifest
-    match = m["voice_match"]
+    match = m.voice_match
     options = voice_features()
-    chosen = m["speech_defaults"]["voice"]
+    chosen = m.speech_defaults.voice
     assert chosen in options and f"voice: {chosen}" in proc.stdout
     # The stored choice is the nearest by pitch (semitones) and timbre.
     from podium.lipsync.voice_match import VoiceFeatures, distance

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from podium.common.errors import PodiumError, UserInputError
-from podium.ui.limits import check_train_minutes
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
@@ -22,9 +21,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _library(args):
-    from podium.avatars import AvatarLibrary
+    from podium.library import Library
 
-    return AvatarLibrary(args.home)
+    return Library(args.home)
 
 
 def _progress():
@@ -34,84 +33,58 @@ def _progress():
 
 
 def cmd_avatar_create(args) -> int:
-    from podium.avatars import create_from_footage, create_from_photo
-
-    lib = _library(args)
-    if args.train_minutes is not None:
-        if args.renderer != "neural":
-            raise UserInputError("--train-minutes is for --renderer neural (the warp renderer needs no training)")
-        check_train_minutes(args.train_minutes)
     bar = _progress()
-    if args.footage:
-        record = create_from_footage(lib, args.name, args.footage, consent=args.consent, progress=bar)
-        from podium.lipsync.voice_match import store_suggested_voice
-
-        bar("matching a voice to the presenter", 0, 1)
-        match = store_suggested_voice(lib, args.name, args.footage)
-        bar("matching a voice to the presenter", 1, 1)
-        if match is not None:
-            record = lib.get(args.name)
-            bar.close()
-            print(f"voice: {match.voice} (closest to the presenter's {match.presenter.f0:.0f} Hz pitch; "
-                  f"change it with `podium avatar set {args.name} --voice ...`)")
-    else:
-        record = create_from_photo(lib, args.name, args.photo, consent=args.consent, progress=bar)
+    avatar = _library(args).create_avatar(
+        args.name, footage=args.footage, photo=args.photo, consent=args.consent,
+        renderer=args.renderer, train_minutes=args.train_minutes, progress=bar)
     bar.close()
-    if args.renderer == "neural":
-        # Asked for at creation, the neural renderer becomes the avatar's own ("auto").
-        record = _train(lib, record.name, minutes=args.train_minutes, switch=True)
-    m = record.manifest
-    print(f"created avatar '{record.name}' ({m['kind']}, {m['frame_size'][0]}x{m['frame_size'][1]}, "
-          f"{m['bank_size']} mouth shapes) in {record.path}")
+    m = avatar.manifest
+    if m.voice_match is not None:
+        print(f"voice: {m.speech_defaults.voice} (closest to the presenter's "
+              f"{m.voice_match['presenter_f0_hz']:.0f} Hz pitch; change it with "
+              f"`podium avatar set {avatar.name} --voice ...`)")
+    if m.renderer_training is not None:
+        print(f"trained the neural renderer of '{avatar.name}' ({m.renderer_training['steps']} steps)")
+    print(f"created avatar '{avatar.name}' ({m.kind}, {m.frame_size[0]}x{m.frame_size[1]}, "
+          f"{m.bank_size} mouth shapes) in {avatar.path}")
     return 0
 
 
-def _train(lib, name: str, *, minutes: float | None, switch: bool = False):
-    from podium.lipsync.neural import train_renderer
-
-    record = lib.get(name)
+def cmd_avatar_train(args) -> int:
+    avatar = _library(args).avatar(args.name)
     bar = _progress()
-    report = train_renderer(record, minutes=minutes, progress=bar)
+    report = avatar.train(args.minutes, progress=bar)
     bar.close()
     # `avatar train` alone does not switch the avatar's renderer: the warp renderer is as good
     # on the reconstruction benchmark and renders faster (see README).
-    changes = {"parts": {"renderer": "parts/renderer"}, "renderer_training": report.as_dict()}
-    record = lib.update_manifest(name, {**changes, "renderer": "neural"} if switch else changes)
-    hint = "" if record.manifest.get("renderer") == "neural" else "; use it with --renderer neural"
-    print(f"trained the neural renderer of '{name}': {report.summary()}{hint}")
-    return record
-
-
-def cmd_avatar_train(args) -> int:
-    if args.minutes is not None:
-        check_train_minutes(args.minutes)
-    _train(_library(args), args.name, minutes=args.minutes)
+    hint = "" if avatar.manifest.renderer == "neural" else "; use it with --renderer neural"
+    print(f"trained the neural renderer of '{avatar.name}': {report.summary()}{hint}")
     return 0
 
 
 def cmd_avatar_list(args) -> int:
     lib = _library(args)
-    names = lib.names()
+    names = lib.avatar_names()
     if not names:
-        print(f"no avatars yet in {lib.root}; create one with `podium avatar create`")
+        print(f"no avatars yet in {lib.store.root}; create one with `podium avatar create`")
         return 0
     for name in names:
-        m = lib.get(name).manifest
-        print(f"{name:<24} {m['kind']:<8} {m['frame_size'][0]}x{m['frame_size'][1]}  "
-              f"consent: {m['consent']['name']}")
+        m = lib.avatar(name).manifest
+        print(f"{name:<24} {m.kind:<8} {m.frame_size[0]}x{m.frame_size[1]}  consent: {m.consent.name}")
     return 0
 
 
 def cmd_avatar_show(args) -> int:
     import json
 
-    record = _library(args).get(args.name)
-    print(json.dumps({"path": str(record.path), **record.manifest}, indent=2, ensure_ascii=False))
+    avatar = _library(args).avatar(args.name)
+    print(json.dumps({"path": str(avatar.path), **avatar.manifest.to_dict()}, indent=2,
+                     ensure_ascii=False))
     return 0
 
 
 def cmd_avatar_delete(args) -> int:
-    _library(args).delete(args.name)
+    _library(args).delete_avatar(args.name)
     print(f"deleted avatar '{args.name}'")
     return 0
 
@@ -119,125 +92,58 @@ def cmd_avatar_delete(args) -> int:
 def cmd_voices(args) -> int:
     from podium import speech
 
-    voices = speech.list_voices(language=args.language)
+    voices = _library(args).voices(language=args.language)
     if not voices:
         raise UserInputError(f"no voice speaks '{args.language}'; run `podium voices` to list them all")
-    # Neural voices first: they are the ones worth picking; espeak-ng's are the long tail.
-    voices = sorted(voices, key=lambda v: (v.engine == "espeak-ng", v.id))
     for v in voices:
         mark = "  (default)" if v.id == speech.DEFAULT_VOICE else ""
         print(f"{v.id:<26} {', '.join(v.languages):<24} {v.name}{mark}")
     return 0
 
 
-def _read_script(args) -> str:
-    if args.script:
-        path = Path(args.script)
-        if not path.is_file():
-            raise UserInputError(f"script file not found: '{path}'")
-        try:
-            return path.read_text("utf-8")
-        except UnicodeDecodeError as exc:
-            raise UserInputError(f"script '{path}' is not UTF-8 text; save it as UTF-8") from exc
-    return args.text
-
-
-def _music(args) -> dict:
-    if not args.music:
-        return {}
-    if not Path(args.music).is_file():
-        raise UserInputError(f"music file not found: '{args.music}'; check the path")
-    if not -60 <= args.music_volume <= 0:
-        raise UserInputError(f"--music-volume {args.music_volume:g} is out of range; give -60 to 0 dB "
-                             "relative to the speech (default -20)")
-    return {"music": args.music, "music_volume_db": args.music_volume}
-
-
-def _layout(args) -> dict:
-    from podium.lipsync.layout import Layout, check_layout
-
-    layout = Layout(aspect=args.layout or "source", background=args.background, slide=args.slide)
-    return {"layout": check_layout(layout)}
-
-
-def _lexicon_file(args) -> Path:
-    from podium.speech.lexicon import FILE_NAME
-
-    if args.avatar:
-        return _library(args).get(args.avatar).path / FILE_NAME
-    lib = _library(args)
-    return Path(lib.home) / FILE_NAME
-
-
 def cmd_lexicon(args) -> int:
-    from podium.speech.lexicon import Lexicon
-
-    path = _lexicon_file(args)
-    lexicon = Lexicon.load(path)
+    lib = _library(args)
     where = f"avatar '{args.avatar}'" if args.avatar else "your lexicon"
     if args.action == "add":
-        lexicon.add(args.word, args.pronunciation)
-        lexicon.save(path)
-        print(f"{where}: {args.word} -> {lexicon.entries[args.word.lower()]}")
+        stored = lib.add_word(args.word, args.pronunciation, avatar=args.avatar)
+        print(f"{where}: {args.word} -> {stored}")
     elif args.action == "remove":
-        lexicon.remove(args.word)
-        lexicon.save(path)
+        lib.remove_word(args.word, avatar=args.avatar)
         print(f"{where}: removed {args.word}")
     else:
-        if not lexicon.entries:
+        entries = lib.lexicon(args.avatar).entries
+        if not entries:
             print(f"{where} is empty; add words with `podium lexicon add WORD PRONUNCIATION`")
-        for word, pron in sorted(lexicon.entries.items()):
+        for word, pron in sorted(entries.items()):
             print(f"{word:<24} {pron}")
     return 0
 
 
 def cmd_avatar_set(args) -> int:
-    from podium import speech
-
-    lib = _library(args)
-    record = lib.get(args.name)
-    stored = dict(record.manifest.get("speech_defaults", {}))
-    if args.voice:
-        stored["voice"] = speech.resolve_voice(args.voice).id
-    if args.rate is not None or args.pitch is not None:
-        # A rate and pitch the voice takes (Kokoro has no pitch control: a clear error).
-        speech.synthesize("Check.", voice=stored.get("voice", speech.DEFAULT_VOICE),
-                          rate_wpm=args.rate, pitch=args.pitch)
-    if args.rate is not None:
-        stored["rate_wpm"] = args.rate
-    if args.pitch is not None:
-        stored["pitch"] = args.pitch
-    if args.clear:
-        stored = {}
+    avatar = _library(args).avatar(args.name)
     if not (args.voice or args.rate is not None or args.pitch is not None or args.clear):
         raise UserInputError("give --voice, --rate and/or --pitch to store, or --clear")
-    lib.update_manifest(args.name, {"speech_defaults": stored})
-    shown = ", ".join(f"{k} {v}" for k, v in stored.items()) or "none (en-us at its own rate)"
+    stored = avatar.set_speech_defaults(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch,
+                                        clear=args.clear)
+    shown = ", ".join(f"{k} {v}" for k, v in stored.to_dict().items()) or "none (en-us at its own rate)"
     print(f"'{args.name}' now speaks with: {shown}")
     return 0
 
 
-def _size(text: str | None):
-    if not text:
-        return None
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UserInputError(f"--size must look like 1280x720, got '{text}'") from None
-    if not (64 <= w <= 3840 and 64 <= h <= 2160):
-        raise UserInputError(f"--size {text} is out of range (64x64 to 3840x2160)")
-    return w, h
-
-
 def _render_options(args):
     """RenderOptions from the speech, music, size and layout flags a command has."""
+    from podium.limits import parse_size
     from podium.lipsync import RenderOptions
+    from podium.lipsync.layout import Layout
 
-    extra = _music(args)
+    extra = {}
+    if args.music:
+        extra = {"music": args.music, "music_volume_db": args.music_volume}
     if hasattr(args, "size"):
-        extra["size"] = _size(args.size)
+        extra["size"] = parse_size(args.size)
     if hasattr(args, "layout"):
-        extra.update(_layout(args))
+        extra["layout"] = Layout(aspect=args.layout or "source", background=args.background,
+                                 slide=args.slide)
     return RenderOptions(voice=args.voice, rate_wpm=args.rate, pitch=args.pitch, renderer=args.renderer,
                          **extra)
 
@@ -247,104 +153,60 @@ def _report(result) -> None:
           f"with captions {result.srt.name} and {result.vtt.name}")
 
 
-def _speech_input(args, bar, record, options):
-    """The utterance to lip-sync: synthesized from --text/--script, or a recording (--audio)."""
-    from podium import speech
-    from podium.lipsync.pipeline import pad_utterance
+def _speech(args):
+    """The :class:`podium.Speech` a say or dub command asks for."""
+    from podium.speech_input import Speech
 
     if args.audio:
         if args.text or args.script:
             raise UserInputError("give either --audio (a recording) or --text/--script, not both")
-        transcript = args.transcript
-        bar("aligning the recording", 0, 1)
-        utterance = speech.align_recording(args.audio, transcript=transcript, language=args.language)
-        bar("aligning the recording", 1, 1)
-        # Alignment works on 16 kHz; the video gets the recording at full quality.
-        from dataclasses import replace
-
-        from podium.common.media import read_audio
-
-        full = read_audio(args.audio, sample_rate=48000)
-        return replace(utterance, audio=full, sample_rate=48000) if full.size else utterance
+        return Speech.from_recording(args.audio, transcript=args.transcript, language=args.language)
     if args.transcript or args.language:
         raise UserInputError("--transcript and --language go with --audio (for text, --voice "
                              "sets the language)")
-    if not (args.text or args.script):
-        raise UserInputError("give the speech: --text TEXT, --script FILE, --audio VOICE.wav (or --scenes for say)")
-    script = _read_script(args)
-    speech.parse_script(script)  # markup errors before any slow work
-    from podium.lipsync.pipeline import speech_kwargs
-
-    kwargs = speech_kwargs(record, options)
-    speech.resolve_voice(kwargs["voice"])
-    bar("synthesizing speech", 0, 1)
-    utterance = speech.synthesize(script, **kwargs)
-    bar("synthesizing speech", 1, 1)
-    return pad_utterance(utterance)
+    if args.script:
+        return Speech.from_script_file(args.script)
+    if args.text:
+        return Speech.from_script(args.text)
+    raise UserInputError("give the speech: --text TEXT, --script FILE, --audio VOICE.wav (or --scenes for say)")
 
 
 def cmd_say(args) -> int:
-    from podium.lipsync import render_utterance
-    from podium.lipsync.pipeline import check_output_path
-
-    record = _library(args).get(args.avatar)
-    check_output_path(args.out)
+    avatar = _library(args).avatar(args.avatar)
     options = _render_options(args)
     bar = _progress()
     if args.preview_audio:
         if args.audio or args.scenes:
             raise UserInputError("--preview-audio is for --text or --script: it writes the speech only")
-        from podium.common.files import atomic_path
-
-        out = Path(args.out).with_suffix(".wav")
-        utterance = _speech_input(args, bar, record, options)
+        out = avatar.preview_audio(_speech(args), Path(args.out).with_suffix(".wav"), options,
+                                   progress=bar)
         bar.close()
-        from podium.lipsync.pipeline import finish_audio
-        import soundfile
-
-        with atomic_path(out) as tmp:
-            soundfile.write(str(tmp), finish_audio(utterance, options), utterance.sample_rate,
-                            subtype="PCM_16", format="WAV")
-        print(f"wrote {out} ({utterance.duration:.1f} s of speech, no video)")
+        print(f"wrote {out} (speech only, no video)")
         return 0
     if args.scenes:
-        from podium.lipsync.scenes import load_scenes, render_scenes
-
         if args.text or args.script or args.audio:
             raise UserInputError("--scenes carries the scripts; leave out --text, --script and --audio")
-        result = render_scenes(record, load_scenes(args.scenes), args.out, options=options, progress=bar)
+        result = avatar.render_scenes(args.scenes, args.out, options, progress=bar)
     else:
-        utterance = _speech_input(args, bar, record, options)
-        result = render_utterance(record, utterance, args.out, options=options, progress=bar)
+        result = avatar.render(_speech(args), args.out, options, progress=bar)
     bar.close()
     _report(result)
     return 0
 
 
 def cmd_dub(args) -> int:
-    from podium.lipsync.dubbing import dub_video
-    from podium.lipsync.pipeline import check_output_path
-
-    record = _library(args).get(args.avatar)
-    check_output_path(args.out)
-    if not Path(args.video).is_file():
-        raise UserInputError(f"video not found: '{args.video}'; check the path")
-    options = _render_options(args)
+    avatar = _library(args).avatar(args.avatar)
     bar = _progress()
-    utterance = _speech_input(args, bar, record, options)
-    result = dub_video(record, args.video, utterance, args.out, options=options, progress=bar)
+    result = avatar.dub(args.video, _speech(args), args.out, _render_options(args), progress=bar)
     bar.close()
     _report(result)
     return 0
 
 
 def cmd_batch(args) -> int:
-    from podium.lipsync.batch import read_rows, render_batch
+    from podium.speech_input import read_script_file
 
-    record = _library(args).get(args.avatar)
-    template = _read_script(args)
-    rows = read_rows(args.rows, name_column=args.name_column)
-    options = _render_options(args)
+    lib = _library(args)
     bar = _progress()
 
     def report(row) -> None:
@@ -352,8 +214,9 @@ def cmd_batch(args) -> int:
         detail = f"{row.file.name} ({row.duration:.1f} s)" if row.file and row.duration else ""
         print(f"row {row.index}: {row.status} {detail}{row.error or ''}".rstrip())
 
-    summary = render_batch(record, template, rows, args.out, options=options, progress=bar,
-                           on_row=report)
+    summary = lib.batch(args.avatar, read_script_file(args.script), args.rows, args.out,
+                        options=_render_options(args), name_column=args.name_column, progress=bar,
+                        on_row=report)
     bar.close()
     print(f"{summary.count('rendered')} rendered, {summary.count('skipped')} already there, "
           f"{summary.count('failed')} failed; summary in {summary.summary_csv}")
@@ -373,22 +236,20 @@ def cmd_ui(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from podium.avatars import create_from_photo
-    from podium.lipsync import RenderOptions, render_script
+    from podium.samples import DEMO_SCRIPT, PORTRAIT
+    from podium.speech_input import Speech
 
     lib = _library(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    from podium.samples import DEMO_SCRIPT, PORTRAIT as portrait
     if not lib.exists("demo"):
-        print(f"creating the demo avatar from {portrait.name}...")
+        print(f"creating the demo avatar from {PORTRAIT.name}...")
         bar = _progress()
-        create_from_photo(lib, "demo", portrait, consent="Eileen Collins (NASA public-domain portrait)",
+        lib.create_avatar("demo", photo=PORTRAIT, consent="Eileen Collins (NASA public-domain portrait)",
                           progress=bar)
         bar.close()
-    script = DEMO_SCRIPT.read_text("utf-8")
     bar = _progress()
-    result = render_script(lib.get("demo"), script, out, options=RenderOptions(), progress=bar)
+    result = lib.avatar("demo").render(Speech.from_script_file(DEMO_SCRIPT), out, progress=bar)
     bar.close()
     print(f"wrote {result.video} ({result.duration:.1f} s) with captions {result.srt.name}")
     return 0
@@ -562,10 +423,6 @@ def main(argv: list[str] | None = None) -> int:
     _hide_native_logs()
     if not hasattr(args, "home"):
         args.home = None
-    elif args.home is not None:
-        # --home names the whole library, not only its avatars: the speech layer finds
-        # dropped-in Piper voices through PODIUM_HOME (it knows no library object).
-        os.environ["PODIUM_HOME"] = str(Path(args.home).expanduser().absolute())
     try:
         return args.func(args)
     except UserInputError as exc:

@@ -101,12 +101,12 @@ def mouth_region(lips_px: np.ndarray, size: tuple[int, int], px_per_unit: float)
     return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(np.float32)
 
 
-def synthetic_count(bank, record_manifest: dict | None) -> int:
+def synthetic_count(bank, record_manifest=None) -> int:
     """Number of synthetic (painted-mouth) crops at the end of a footage avatar's bank.
 
     They were all made from one closed crop, so they share its jaw and nose exactly.
     """
-    if not record_manifest or not record_manifest.get("quality", {}).get("synthetic_mouths"):
+    if record_manifest is None or not record_manifest.quality.get("synthetic_mouths"):
         return 0
     n = len(bank)
     k = 1

@@ -26,7 +26,7 @@ from typing import Callable
 from podium.avatars import AvatarLibrary, AvatarRecord, check_name
 from podium.common.errors import PodiumError, UserInputError
 from podium.common.progress import Progress, silent
-from podium.ui.limits import check_train_minutes
+from podium.limits import check_train_minutes
 from podium.ui.studio import uploads
 from podium.ui.studio.jobs import Job, JobLog
 from podium.ui.studio.progress import CancelRegistry, Cancelled, ProgressRelay, Sink

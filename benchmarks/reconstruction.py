@@ -38,51 +38,22 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from podium.common.media import probe, read_frames, run_ffmpeg
+from podium.avatars.landmarks import canonical_lips
+from podium.lipsync.metrics import measure, score
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-from podium.common.media import probe, read_frames, run_ffmpeg  # noqa: E402
-from podium.avatars.landmarks import canonical_lips  # noqa: E402
-from podium.lipsync.metrics import measure, score  # noqa: E402
-
 SHARED = Path(os.environ.get("PODIUM_SHARED", ROOT.parent / "shared"))
 TRAIN_FRACTION = 0.6
 #: The shared presenter clips are English; a user states the language of a recording
 #: (``--language``), which selects recognition + forced alignment over the phone loop.
 LANGUAGE = "en-us"
 
-# Runs in a fresh interpreter so its peak memory is its own.
-_CHILD = r"""
-import json, sys, time, resource
-sys.path.insert(0, {root!r})
-from dataclasses import replace
-import numpy as np
-from podium import speech
-from podium.avatars import AvatarLibrary
-from podium.lipsync import RenderOptions
-from podium.lipsync.dubbing import dub_video
-rec = AvatarLibrary({home!r}).get({name!r})
-from podium.speech.align import align_recording
-utt = align_recording({test!r}, language={language!r})
-if {method!r} == "frozen":
-    utt = replace(utt, phonemes=())
-mouth = None
-if {method!r} == "oracle":
-    from podium.avatars.mouth import MouthModel
-    from podium.lipsync.coarticulation import MouthTrack
-    real = np.load({real_lips!r})
-    ok = ~np.isnan(real[:, 0, 0])
-    o, s = MouthModel.load(rec.part("mouth_model")).targets(np.nan_to_num(real))
-    mouth = MouthTrack(np.where(ok, o, 0.0), np.where(ok, s, 0.0), {fps!r})
-t = time.perf_counter()
-res = dub_video(rec, {test!r}, utt, {out!r}, options=RenderOptions(renderer={renderer!r}), mouth=mouth)
-wall = time.perf_counter() - t
-hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print(json.dumps({{"frames": res.frames, "wall": wall, "peak_mb": int(hwm) / 1024}}))
-"""
+# Each dub runs in a fresh interpreter (benchmarks/_reconstruction_child.py) so that its
+# peak memory is its own, not this process's.
+CHILD = Path(__file__).with_name("_reconstruction_child.py")
 
 
 def log(msg: str) -> None:
@@ -102,11 +73,13 @@ def split_clip(clip: Path, work: Path) -> tuple[Path, Path, float]:
 
 def run_method(home: Path, name: str, test: Path, out: Path, method: str, *, fps: float,
                real_lips: Path) -> dict:
+    """Dub ``test`` with one method in a fresh process; returns its JSON line (frames, wall, peak_mb)."""
+    # The frozen baseline and the oracle are the warp renderer with a different mouth.
     renderer = "warp" if method in ("frozen", "oracle") else method
-    code = _CHILD.format(root=str(ROOT), home=str(home), name=name, test=str(test), out=str(out),
-                         method=method, renderer=renderer, language=LANGUAGE, fps=float(fps),
-                         real_lips=str(real_lips))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    args = json.dumps({"home": str(home), "name": name, "test": str(test), "out": str(out),
+                       "method": method, "renderer": renderer, "language": LANGUAGE,
+                       "fps": float(fps), "real_lips": str(real_lips)})
+    proc = subprocess.run([sys.executable, str(CHILD), args], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{method} on {name} failed: {proc.stderr.strip()[-600:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -27,21 +27,19 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import cv2
+import numpy as np
+
+from podium import speech
+from podium.speech import FAST_VOICE
+from podium.avatars import AVATAR_FPS, AvatarLibrary, create_from_footage, create_from_photo
+from podium.avatars.create import MAX_SIDE
+from podium.avatars.tracking import FaceTracker, track
+from podium.common.media import VideoWriter, probe, read_frames
+from podium.lipsync import RenderOptions, render_script
+from podium.lipsync.loaded_avatar import load_avatar
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the project is pip-installed editable; this is a fallback
-    sys.path.insert(0, str(ROOT))
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from podium import speech  # noqa: E402
-from podium.speech import FAST_VOICE  # noqa: E402
-from podium.avatars import AVATAR_FPS, AvatarLibrary, create_from_footage, create_from_photo  # noqa: E402
-from podium.avatars.create import MAX_SIDE  # noqa: E402
-from podium.avatars.tracking import FaceTracker, track  # noqa: E402
-from podium.common.media import VideoWriter, probe, read_frames  # noqa: E402
-from podium.lipsync import RenderOptions, render_script  # noqa: E402
-from podium.lipsync.loaded_avatar import load_avatar  # noqa: E402
 
 SHARED = Path(os.environ.get("PODIUM_SHARED", ROOT.parent / "shared"))
 FOOTAGE_DIR = SHARED / "footage"
@@ -313,86 +311,15 @@ def bench_render(records: dict, seconds: float, work: Path):
 
 # --------------------------------------------------------------------------- 3. peak memory
 
-# Linux keeps ru_maxrss across execve, so a child spawned from this (large) process would
-# report *our* peak. The child therefore forks once more at start-up: the grandchild gets a
-# fresh rusage and a small address space, runs the render and reports its own peak.
-_CHILD = r"""
-import json, os, resource, sys, time, traceback
-from pathlib import Path
-
-
-def main():
-    a = json.loads(sys.argv[1])
-    from podium.avatars import AvatarLibrary
-    rec = AvatarLibrary(a["home"]).get(a["name"])
-    out = Path(a["out"])
-    t = time.perf_counter()
-    if a["mode"] == "stream":
-        from podium.lipsync import render_script
-        from podium.lipsync.pipeline import RenderOptions as Options
-        from podium.speech import FAST_VOICE as fast
-        res = render_script(rec, a["script"], out, options=Options(voice=fast))
-        frames, duration = res.frames, res.duration
-    else:
-        # Naive variant: render every frame into a list, then encode them all.
-        from podium import speech
-        from podium.common.media import VideoWriter
-        from podium.lipsync.captions import make_cues, write_srt, write_vtt
-        from podium.lipsync.coarticulation import mouth_track
-        from podium.lipsync.loaded_avatar import load_avatar
-        from podium.lipsync.pipeline import RenderOptions, pad_utterance, render_frames
-        opts = RenderOptions()
-        utt = pad_utterance(speech.synthesize(a["script"], voice=speech.FAST_VOICE))
-        avatar = load_avatar(rec)
-        track = mouth_track(utt.phonemes, utt.duration, fps=avatar.fps)
-        w, h = avatar.size
-        size = (w - w % 2, h - h % 2)
-
-        class ListWriter:
-            def __init__(self):
-                self.frames = []
-            def write(self, frame):
-                self.frames.append(frame)
-
-        buf = ListWriter()
-        frames = render_frames(avatar, track, buf, size=size)
-        wav = out.with_suffix(".wav")
-        utt.write_wav(wav)
-        writer = VideoWriter(out, size=size, fps=avatar.fps, audio=wav, crf=opts.crf,
-                             preset=opts.preset, loudness=opts.loudness)
-        for fr in buf.frames:
-            writer.write(fr)
-        cues = make_cues(utt)
-        write_srt(cues, out.with_suffix(".srt"))
-        write_vtt(cues, out.with_suffix(".vtt"))
-        writer.close()
-        wav.unlink()
-        duration = utt.duration
-    wall = time.perf_counter() - t
-    print(json.dumps({
-        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "frames": frames, "duration": duration, "wall": wall}))
-
-
-pid = os.fork()
-if pid == 0:
-    code = 0
-    try:
-        main()
-    except BaseException:
-        traceback.print_exc()
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-_, status = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
+# Each render of the memory table runs in a fresh process (benchmarks/_render_child.py),
+# so that its peak memory is its own and not this process's; see that file for why it forks.
+CHILD = Path(__file__).with_name("_render_child.py")
 
 
 def run_child(home: Path, name: str, script: str, out: Path, mode: str) -> dict:
+    """One render in a fresh process; returns its JSON line (maxrss_mb, frames, duration, wall)."""
     args = json.dumps({"home": str(home), "name": name, "script": script, "out": str(out), "mode": mode})
-    proc = subprocess.run([sys.executable, "-c", _CHILD, args], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, str(CHILD), args], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
     if proc.returncode != 0:
         tail = " ".join(proc.stderr.strip().splitlines()[-2:])

@@ -40,14 +40,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # the project is pip-installed editable; this is a fallback
-    sys.path.insert(0, str(ROOT))
+import numpy as np
+from scipy.signal import resample_poly
 
-import numpy as np  # noqa: E402
-from scipy.signal import resample_poly  # noqa: E402
-
-from podium import speech  # noqa: E402
+from podium import speech
 
 SENTENCES = [
     "Welcome to the course, today we will learn how to build a small web application.",

@@ -31,7 +31,8 @@ _FACADE = {
     "UserInputError": "podium.common.errors",
 }
 
-__all__ = sorted(_FACADE)
+__all__ = ["AvatarManifest", "Avatar", "Layout", "Library", "PodiumError", "RenderOptions",
+           "RenderResult", "Scene", "Speech", "UserInputError", "voices"]
 
 
 def __getattr__(name: str):

@@ -253,12 +253,13 @@ class Avatar:
     # --- checks -------------------------------------------------------------------------
 
     def check_options(self, options: RenderOptions) -> RenderOptions:
-        """The options checked, and the voice they (or the avatar's defaults) name resolved."""
+        """The options checked (ranges, files, layout) and the voice they (or the avatar's
+        defaults) name, resolved: returned as its exact id, so it is looked up once."""
         from podium.lipsync.pipeline import speech_kwargs
 
         options = check_render_options(options)
-        self.library.resolve_voice(speech_kwargs(self.record, options)["voice"])
-        return options
+        info = self.library.resolve_voice(speech_kwargs(self.record, options)["voice"])
+        return replace(options, voice=info.id)
 
     # --- speech -------------------------------------------------------------------------
 
@@ -286,7 +287,7 @@ class Avatar:
         from podium.lipsync.pipeline import pad_utterance, speech_kwargs
 
         progress("synthesizing speech", 0, 1)
-        utterance = sp.synthesize(speech.script, **speech_kwargs(self.record, options))
+        utterance = sp.synthesize(speech.segments or speech.script, **speech_kwargs(self.record, options))
         progress("synthesizing speech", 1, 1)
         return pad_utterance(utterance)
 
@@ -320,11 +321,11 @@ class Avatar:
         Steps: 1. check the request (output path, options, voice); 2. speech -> utterance
         (:meth:`speak`); 3. mouth track, frames, encoding, captions.
         """
-        from podium.lipsync.pipeline import check_render_request, draw_video
+        from podium.lipsync.pipeline import check_output_path, draw_video
 
         # 1. the request
         options = self.check_options(options)
-        out = check_render_request(out, options)
+        out = check_output_path(out)
         # 2. speech
         utterance = self.speak(speech, options, progress=progress)
         # 3. the video
@@ -341,7 +342,7 @@ class Avatar:
         scenes : sequence of podium.lipsync.scenes.Scene, or a scenes YAML file
         """
         from podium import speech as sp
-        from podium.lipsync.pipeline import check_render_request, draw_video
+        from podium.lipsync.pipeline import check_output_path, draw_video
         from podium.lipsync.scenes import Scene, load_scenes, scenes_speech
 
         # 1. the request
@@ -355,7 +356,7 @@ class Avatar:
                 raise UserInputError(f"scene {k}: slide '{scene.slide}' not found")
             sp.parse_script(scene.script)  # every scene's markup before any slow work
         options = self.check_options(options)
-        out = check_render_request(out, options)
+        out = check_output_path(out)
         # 2. speech, 3. the video
         utterance, slide_at = scenes_speech(self.record, scenes, options=options, progress=progress)
         return draw_video(self.record, utterance, out, options=options, progress=progress,

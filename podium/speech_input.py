@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from podium.common.errors import ScriptError, UserInputError
@@ -30,12 +30,16 @@ class Speech:
         What the recording says (better English lip timing).
     language : str or None
         Language code of the recording ("en" recognises English words and aligns them).
+    segments : tuple
+        The script as parsed when checked (:func:`podium.speech.parse_script`), so it is
+        parsed once per request.
     """
 
     script: str | None = None
     recording: Path | None = None
     transcript: str | None = None
     language: str | None = None
+    segments: tuple = field(default=(), compare=False, repr=False)
 
     @classmethod
     def from_script(cls, script: str) -> "Speech":
@@ -50,8 +54,7 @@ class Speech:
 
         if not isinstance(script, str) or not script.strip():
             raise ScriptError("the script is empty; give the text the presenter should say")
-        speech.parse_script(script)
-        return cls(script=script)
+        return cls(script=script, segments=speech.parse_script(script))
 
     @classmethod
     def from_script_file(cls, path: str | Path) -> "Speech":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from podium.speech import engines, espeak, markup, readings
 from podium.speech.backend import SynthesisOptions, VoiceBackend
 # EspeakBackend lived here before the engine registry; still importable from here.
 from podium.speech.espeak_engine import EspeakBackend  # noqa: F401
-from podium.speech.script import PauseSegment, TextSegment, parse_script
+from podium.speech.script import PauseSegment, Segment, TextSegment, parse_script
 from podium.speech.utterance import Phone, Sentence, Utterance, Word
 from podium.speech.voices import DEFAULT_VOICE, VoiceInfo, resolve_voice
 
@@ -73,18 +74,20 @@ def backend_for(voice: str | VoiceInfo, *, home: str | Path | None = None) -> Vo
     return engines.named(info.engine).backend(info)
 
 
-def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None = None,
+def synthesize(script: str | Sequence[Segment], *, voice: str | VoiceInfo = DEFAULT_VOICE,
+               rate_wpm: int | None = None,
                pitch: float | None = None, lexicon=None, home: str | Path | None = None) -> Utterance:
     """Speak a script.
 
     Parameters
     ----------
-    script : str
-        Script text; see :func:`speech.script.parse_script` for markup.
-    voice : str, keyword-only
+    script : str or sequence of Segment
+        Script text (see :func:`speech.script.parse_script` for markup), or what
+        ``parse_script`` made of it (a caller that checked the script already).
+    voice : str or VoiceInfo, keyword-only
         A voice id from :func:`speech.voices.list_voices` ("en-us", "de",
-        "fr-fr", "cmn", "ja", "kokoro:jm_kumo"...), or anything
-        :func:`resolve_voice` accepts.
+        "fr-fr", "cmn", "ja", "kokoro:jm_kumo"...), anything
+        :func:`resolve_voice` accepts, or its result.
     rate_wpm : int, optional, keyword-only
         Speaking rate in words per minute, 80..450; espeak's 175 by default.
         Pauses do not scale with it. Kokoro voices take it relative to 175
@@ -116,10 +119,12 @@ def synthesize(script: str, *, voice: str = DEFAULT_VOICE, rate_wpm: int | None 
     UserInputError
         ``rate_wpm`` out of range.
     """
-    info = resolve_voice(voice, home=home)
+    info = voice if isinstance(voice, VoiceInfo) else resolve_voice(voice, home=home)
     engine = engines.named(info.engine)
     rate = _check_rate(rate_wpm)
-    segments = parse_script(script)
+    segments = parse_script(script) if isinstance(script, str) else tuple(script)
+    if not segments or not all(isinstance(seg, (TextSegment, PauseSegment)) for seg in segments):
+        raise ScriptError("the script must be text or the segments parse_script gives")
     if engine.english_only:
         from podium.speech.language_guess import MIN_ENGLISH_SHARE, english_share
 

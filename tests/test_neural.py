@@ -71,6 +71,7 @@ def _fixed_losses(folder, bank, idx) -> tuple[float, float]:
     return float(before), float(after)
 
 
+@pytest.mark.slow
 def test_photo_avatar_trains_saves_reloads_and_renders(photo_record):
     folder = photo_record.path / "parts" / "renderer"
     calls = []
@@ -119,6 +120,7 @@ def test_photo_avatar_trains_saves_reloads_and_renders(photo_record):
     assert np.abs(out.astype(int) - renderer.render(closed, frame, base)).max() > 30
 
 
+@pytest.mark.slow
 def test_interrupted_training_resumes_from_checkpoint(photo_record, tmp_path):
     folder = photo_record.path / "parts" / "renderer"
 
@@ -152,6 +154,7 @@ def test_interrupted_training_resumes_from_checkpoint(photo_record, tmp_path):
     assert again.steps == 30 and again.resumed_from == 30
 
 
+@pytest.mark.slow
 @needs_shared
 def test_footage_avatar_short_training(footage_record):
     train_renderer(footage_record, steps=40, settings=FAST)
@@ -195,6 +198,7 @@ def test_transfer_detail_takes_fine_detail_from_the_source_only_where_weighted()
     assert np.array_equal(transfer_detail(blurred, sharp, weight, 0.0), blurred)
 
 
+@pytest.mark.slow
 def test_cli_create_with_the_neural_renderer_renders_with_it(tmp_path):
     """`avatar create --renderer neural` trains, and the avatar then renders with its network."""
     from podium.lipsync.loaded_avatar import load_avatar

@@ -22,6 +22,7 @@ def _rows(text: str) -> dict[str, list[float]]:
     return rows
 
 
+@pytest.mark.slow
 @needs_shared
 def test_reconstruction_benchmark_on_one_clip(tmp_path, capsys):
     import reconstruction

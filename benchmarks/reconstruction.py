@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from podium.common.media import probe, read_frames, run_ffmpeg
 from podium.avatars.landmarks import canonical_lips
+from podium.common.media import probe, read_frames, run_ffmpeg
 from podium.lipsync.metrics import measure, score
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,16 +127,16 @@ def main(argv=None) -> int:
         # experiment only (users still need 3 s).
         record = lib.get(name) if lib.exists(name) else create_from_footage(
             lib, name, train, consent="bench", limits=FootageLimits(min_duration=1.5))
-        create_s = float(record.manifest["build_seconds"])
+        create_s = float(record.manifest.build_seconds)
         train_s = {"frozen": 0.0, "warp": create_s, "oracle": create_s}
         if "neural" in methods:
             from podium.lipsync.neural import train_renderer
 
             log(f"{clip.name}: training the neural renderer")
             t = time.perf_counter()
-            report = train_renderer(record, minutes=args.train_minutes, steps=args.train_steps)
+            train_renderer(record, minutes=args.train_minutes, steps=args.train_steps)
             train_s["neural"] = create_s + time.perf_counter() - t
-            lib.update_manifest(name, {"parts": {"renderer": "parts/renderer"}})
+            lib.update_manifest(name, lambda m: m.with_parts(renderer="parts/renderer"))
         fps = probe(test).fps
         real = measure(read_frames(test, fps=fps))
         real_lips = work / f"{clip.stem}_real_lips.npy"

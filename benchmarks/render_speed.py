@@ -31,13 +31,13 @@ import cv2
 import numpy as np
 
 from podium import speech
-from podium.speech import FAST_VOICE
 from podium.avatars import AVATAR_FPS, AvatarLibrary, create_from_footage, create_from_photo
 from podium.avatars.create import MAX_SIDE
 from podium.avatars.tracking import FaceTracker, track
 from podium.common.media import VideoWriter, probe, read_frames
 from podium.lipsync import RenderOptions, render_script
 from podium.lipsync.loaded_avatar import load_avatar
+from podium.speech import FAST_VOICE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -231,12 +231,12 @@ def bench_creation(lib: AvatarLibrary, clips: list[Path], with_photo: bool):
             continue
         records[clip.name] = rec
         m = rec.manifest
-        dur = float(m["source"]["duration_s"])
+        dur = float(m.source.duration_s)
         note = []
-        if m["quality"].get("synthetic_mouths"):
+        if m.quality.get("synthetic_mouths"):
             note.append("synthetic mouths")
-        note.append(f"bank {m.get('bank_size', '?')}")
-        rows.append([clip.name, "x".join(map(str, m["frame_size"])), f(dur, 2), n_frames, f(base_s),
+        note.append(f"bank {m.bank_size}")
+        rows.append([clip.name, "x".join(map(str, m.frame_size)), f(dur, 2), n_frames, f(base_s),
                      f(create_s), f(create_s / dur), f(base_s / dur), f"{create_s / base_s:.2f}x",
                      ", ".join(note)])
     if with_photo:
@@ -251,9 +251,9 @@ def bench_creation(lib: AvatarLibrary, clips: list[Path], with_photo: bool):
             rec = create_from_photo(lib, "photo_portrait", PORTRAIT, consent="Bench")
             create_s = time.perf_counter() - t
             records[PORTRAIT.name] = rec
-            rows.append([PORTRAIT.name + " (photo)", "x".join(map(str, rec.manifest["frame_size"])),
+            rows.append([PORTRAIT.name + " (photo)", "x".join(map(str, rec.manifest.frame_size)),
                          "—", 1, f(base_s), f(create_s), "—", "—", f"{create_s / base_s:.2f}x",
-                         f"bank {rec.manifest.get('bank_size', '?')}; baseline = one static detect"])
+                         f"bank {rec.manifest.bank_size}; baseline = one static detect"])
         except Exception as exc:  # noqa: BLE001
             rows.append([PORTRAIT.name + " (photo)", "—", "—", 1, f(base_s), "—", "—", "—", "—",
                          f"FAILED: {type(exc).__name__}: {exc}"])
@@ -283,7 +283,7 @@ def bench_render(records: dict, seconds: float, work: Path):
     text, _ = script_for(seconds)
     rows = []
     for label, rec in records.items():
-        own = even(rec.manifest["frame_size"])
+        own = even(rec.manifest.frame_size)
         for size_label, size in (("own", None), ("1280x720", HD)):
             out_size = own if size is None else size
             stem = f"{rec.name}_{out_size[0]}x{out_size[1]}"
@@ -330,7 +330,7 @@ def run_child(home: Path, name: str, script: str, out: Path, mode: str) -> dict:
 def bench_memory(lib: AvatarLibrary, records: dict, lengths: list[float], work: Path):
     rows = []
     for label, rec in records.items():
-        size = "x".join(map(str, even(rec.manifest["frame_size"])))
+        size = "x".join(map(str, even(rec.manifest.frame_size)))
         for seconds in lengths:
             text, _ = script_for(seconds)
             res = {}

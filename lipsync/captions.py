@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from podium.common.files import atomic_path
 from podium.common.errors import UserInputError
+from podium.common.files import atomic_path
 from podium.speech import Utterance
 
 
@@ -89,7 +89,8 @@ def _width(text: str) -> int:
 
 #: Characters that must not start a line (Japanese kinsoku shori, Chinese too):
 #: closing brackets, commas, full stops, small kana and the prolonged-sound mark.
-NO_LINE_START = set("、。，．,.!?！？：；:;)]}）］｝」』】〉》〕’”ゝゞーァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎゕゖ・…")
+NO_LINE_START = set("、。，．,.!?！？：；:;)]}）］｝」』】〉》〕’”ゝゞー"
+                    "ァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎゕゖ・…")
 #: Characters that must not end a line: opening brackets and quotes.
 NO_LINE_END = set("([{（［｛「『【〈《〔‘“")
 #: Right-to-left mark: put before each line of a right-to-left caption so players lay the

@@ -22,9 +22,18 @@ from podium.common.media import probe, read_frames
 from podium.common.progress import Progress, silent
 from podium.lipsync.coarticulation import MouthTrack, mouth_track
 from podium.lipsync.loaded_avatar import LoadedAvatar, load_avatar
-from podium.lipsync.pipeline import (BaseFrame, RenderOptions, RenderResult, check_output_path,
-                                     encode_outputs, even_size, loop_frames, make_renderer, pad_utterance,
-                                     render_frames)
+from podium.lipsync.pipeline import (
+    BaseFrame,
+    RenderOptions,
+    RenderResult,
+    check_output_path,
+    encode_outputs,
+    even_size,
+    loop_frames,
+    make_renderer,
+    pad_utterance,
+    render_frames,
+)
 
 
 def _video_frames(video: Path, fps: float, points: np.ndarray, present: np.ndarray) -> Iterator[BaseFrame]:

@@ -17,13 +17,13 @@ from podium.common.errors import UserInputError
 from podium.common.files import clean_stale_temps, temp_prefix
 from podium.common.media import VideoWriter
 from podium.common.progress import Progress, silent
-from podium.speech.utterance import Utterance
 from podium.lipsync.captions import make_cues, write_srt, write_vtt
 from podium.lipsync.coarticulation import MouthTrack, mouth_track
 from podium.lipsync.compositing import Compositor
 from podium.lipsync.layout import FrameComposer, Layout, check_layout, fill_frame
 from podium.lipsync.loaded_avatar import LoadedAvatar, load_avatar
 from podium.lipsync.warp_renderer import WarpRenderer
+from podium.speech.utterance import Utterance
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,14 @@ import numpy as np
 from podium.avatars.library import AvatarRecord
 from podium.common.errors import UserInputError
 from podium.common.progress import Progress, silent
-from podium.lipsync.pipeline import (RenderOptions, RenderResult, check_render_request, draw_video,
-                                     pad_utterance, speech_kwargs)
+from podium.lipsync.pipeline import (
+    RenderOptions,
+    RenderResult,
+    check_render_request,
+    draw_video,
+    pad_utterance,
+    speech_kwargs,
+)
 from podium.speech.utterance import Utterance
 
 #: Silence between scenes, seconds: the slide changes in the middle of it.

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from podium.avatars.bank import MouthBank, reshape_crop
-from podium.avatars.mouth_synth import teeth_colour
 from podium.avatars.landmarks import apply, lip_features
+from podium.avatars.mouth_synth import teeth_colour
 
 #: Weight of the inner-lip gap difference (inter-ocular units) added to the shape distance
 #: when a bank mouth is chosen for a target: a mouth warped much more closed than it was

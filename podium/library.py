@@ -74,6 +74,27 @@ class Library:
     def delete_avatar(self, name: str) -> None:
         self._store.delete(name)
 
+    def check_new_avatar(self, name: str, *, consent: str, renderer: str = "warp",
+                         train_minutes: float | None = None) -> float | None:
+        """The checks of :meth:`create_avatar` that need no source file (name free, consent,
+        renderer, training time), for an interface that checks a request before it queues
+        it. Returns the training time as a float (or None)."""
+        check_name(name)
+        if not consent or not str(consent).strip():
+            raise UserInputError("creating an avatar needs the presenter's consent: give the full "
+                                 "name of the person shown, who agreed to be turned into an avatar")
+        if renderer not in ("warp", "neural"):
+            raise UserInputError(f"unknown renderer '{renderer}'; use warp or neural")
+        if train_minutes is not None:
+            if renderer != "neural":
+                raise UserInputError("a training time is for the neural renderer (the warp renderer "
+                                     "needs no training)")
+            train_minutes = check_train_minutes(train_minutes)
+        if self._store.exists(name):
+            raise UserInputError(f"an avatar named '{name}' already exists; pick another name or "
+                                 f"delete it first")
+        return train_minutes
+
     def create_avatar(self, name: str, *, footage: str | Path | None = None,
                       photo: str | Path | None = None, consent: str,
                       renderer: str = "warp", train_minutes: float | None = None,
@@ -112,19 +133,8 @@ class Library:
         if not source.is_file():
             raise UserInputError(f"{'footage' if footage is not None else 'photo'} not found: "
                                  f"'{source}'; check the path")
-        if not consent or not str(consent).strip():
-            raise UserInputError("creating an avatar needs the presenter's consent: give the full "
-                                 "name of the person shown, who agreed to be turned into an avatar")
-        if renderer not in ("warp", "neural"):
-            raise UserInputError(f"unknown renderer '{renderer}'; use warp or neural")
-        if train_minutes is not None:
-            if renderer != "neural":
-                raise UserInputError("a training time is for the neural renderer (the warp renderer "
-                                     "needs no training)")
-            train_minutes = check_train_minutes(train_minutes)
-        if self._store.exists(name):
-            raise UserInputError(f"an avatar named '{name}' already exists; pick another name or "
-                                 f"delete it first")
+        train_minutes = self.check_new_avatar(name, consent=consent, renderer=renderer,
+                                              train_minutes=train_minutes)
         # 2. the avatar
         if footage is not None:
             create_from_footage(self._store, name, source, consent=consent, progress=progress)

@@ -5,15 +5,14 @@
 import does first) imports the three built in here.
 """
 
+# The built-in engines, imported for their registration (speech.engines).
+from podium.speech import espeak_engine, kokoro, piper  # noqa: E402,F401
+from podium.speech.align import align_recording
 from podium.speech.backend import SynthesisOptions, VoiceBackend
 from podium.speech.script import PauseSegment, Segment, TextSegment, parse_script
 from podium.speech.tts import backend_for, ipa_phonemes, synthesize
 from podium.speech.utterance import Phone, Sentence, Utterance, Word
 from podium.speech.voices import DEFAULT_VOICE, FAST_VOICE, VoiceInfo, list_voices, resolve_voice
-from podium.speech.align import align_recording
-
-# The built-in engines, imported for their registration (speech.engines).
-from podium.speech import espeak_engine, kokoro, piper  # noqa: E402,F401
 
 __all__ = [
     "DEFAULT_VOICE",

@@ -47,13 +47,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from podium.common.errors import InternalError, UserInputError, VoiceError
-from podium.speech import engines, espeak
-from podium.speech import kokoro_model
+from podium.speech import engines, espeak, kokoro_model
 from podium.speech.backend import SynthesisOptions, VoiceBackend, apply_gain
 from podium.speech.engines import Engine, VoiceInfo
 from podium.speech.espeak_timing import align, clean_phone
-from podium.speech.utterance import Phone, Sentence, Utterance, Word
 from podium.speech.kokoro_model import SAMPLE_RATE
+from podium.speech.utterance import Phone, Sentence, Utterance, Word
 
 NAME = "kokoro"
 """The engine's name in the registry (:attr:`speech.engines.VoiceInfo.engine`)."""
@@ -237,7 +236,8 @@ def _punctuation(text: str, start: int, stop: int, *, final: bool) -> str | None
     return marks[-1]
 
 
-def plan_sentence(text: str, raw: espeak.RawSynthesis, n_phones: int, vocab: dict) -> tuple[_Plan, list[tuple[str, int, int]]]:
+def plan_sentence(text: str, raw: espeak.RawSynthesis, n_phones: int,
+                  vocab: dict) -> tuple[_Plan, list[tuple[str, int, int]]]:
     """Kokoro input for ``text`` from espeak's events, one item per phone or separator.
 
     Returns

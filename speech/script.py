@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Union
 
 from podium.common.errors import ScriptError
-from podium.speech.variables import find_placeholders
 from podium.speech.markup import check_pronunciations, mask_pronunciations
+from podium.speech.variables import find_placeholders
 
 SENTENCE_PAUSE_S = 0.35
 PARAGRAPH_PAUSE_S = 0.8

@@ -24,6 +24,7 @@ import numpy as np
 from podium.common.errors import ScriptError, UserInputError
 from podium.speech import engines, espeak, markup, readings
 from podium.speech.backend import SynthesisOptions, VoiceBackend
+
 # EspeakBackend lived here before the engine registry; still importable from here.
 from podium.speech.espeak_engine import EspeakBackend  # noqa: F401
 from podium.speech.script import PauseSegment, Segment, TextSegment, parse_script

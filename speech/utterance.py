@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from podium.common.files import atomic_path
 from podium.common.errors import InternalError, UserInputError
+from podium.common.files import atomic_path
 
 
 @dataclass(frozen=True)

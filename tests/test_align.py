@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FOOTAGE_DIR, needs_shared
 
 from podium import speech
 from podium.common.errors import UserInputError
-from conftest import FOOTAGE_DIR, needs_shared
 from podium.speech.align import ARPABET_TO_IPA, frame_db, quiet_runs
 
 SPEECH_DIR = (Path(os.environ["PODIUM_SHARED"]) / "speech" if os.environ.get("PODIUM_SHARED")

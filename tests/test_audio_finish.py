@@ -10,11 +10,11 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import SPEECH_DIR, run_cli
 
 from podium import speech
 from podium.common.audio import integrated_loudness, mix_music, normalize_loudness, speech_activity
 from podium.common.media import ffmpeg_exe, probe, read_audio
-from conftest import SPEECH_DIR, run_cli
 
 
 def ebur128(path) -> tuple[float, float]:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 import numpy as np
 import pytest
+from conftest import needs_shared, shared_clips
 
 from podium.avatars import AvatarLibrary, create_from_footage
 from podium.avatars.bank import MouthBank
 from podium.avatars.landmarks import lip_features
 from podium.avatars.mouth import MouthModel
 from podium.common.media import probe, read_frames
-from conftest import needs_shared, shared_clips
 
 
 def _check_avatar(record, source):
@@ -79,9 +78,10 @@ def test_create_from_rendered_footage(rendered_footage, tmp_path):
 
 
 def test_photo_avatar_has_living_loop(photo_avatar):
+    from conftest import PORTRAIT
+
     from podium.avatars.landmarks import LEFT_EYE_LOWER, LEFT_EYE_UPPER
     from podium.avatars.tracking import FaceTracker
-    from conftest import PORTRAIT
 
     loop = _check_avatar(photo_avatar, PORTRAIT)
     assert photo_avatar.manifest.loop.mode == "cycle"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 
 import pytest
+from conftest import run_cli
 
 from podium.common.errors import ScriptError, UserInputError
 from podium.common.media import probe
-from conftest import run_cli
 from podium.lipsync.batch import read_rows
 from podium.speech import parse_script
 from podium.speech.variables import fill_variables, variable_names

@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import PORTRAIT, run_cli, tree_snapshot, write_video
 
 

@@ -35,7 +35,8 @@ def test_silence_rests_closed_and_still():
 
 
 def test_every_bilabial_closes_even_when_fast():
-    utt = speech.synthesize("Bob put a map by the pump, mom. Maybe baby bumps the pebble.", rate_wpm=380, voice=speech.FAST_VOICE)
+    utt = speech.synthesize("Bob put a map by the pump, mom. Maybe baby bumps the pebble.", rate_wpm=380,
+                            voice=speech.FAST_VOICE)
     track = mouth_track(utt.phonemes, utt.duration, fps=FPS)
     n = 0
     for ph in utt.phonemes:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import FOOTAGE_DIR, needs_shared
+from measure import expected_openness, lip_gaps
 
 from podium import speech
 from podium.avatars import AvatarLibrary, create_from_footage
 from podium.avatars.landmarks import JAW, NOSE_BOTTOM, inter_ocular
 from podium.avatars.tracking import track
 from podium.common.media import probe, read_frames
-from conftest import FOOTAGE_DIR, needs_shared
 from podium.lipsync.dubbing import dub_video
-from measure import expected_openness, lip_gaps
 
 
 def _outside_mouth_unchanged(src, out, fps):

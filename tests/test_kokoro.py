@@ -13,13 +13,20 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from podium import speech
 from podium.common.errors import UserInputError, VoiceError
-from podium.speech import SynthesisOptions, Utterance, ipa_phonemes, list_voices, resolve_voice, synthesize
-from podium.speech import kokoro, kokoro_model
-
-from conftest import ROOT
+from podium.speech import (
+    SynthesisOptions,
+    Utterance,
+    ipa_phonemes,
+    kokoro,
+    kokoro_model,
+    list_voices,
+    resolve_voice,
+    synthesize,
+)
 
 SENTENCE = "Welcome to the course, today we will learn how to build a small web application."
 WORDS = ["Welcome", "to", "the", "course", "today", "we", "will", "learn", "how", "to", "build",

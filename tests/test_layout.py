@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from conftest import run_cli, tree_snapshot
+from measure import lip_gaps
 
 from podium.avatars.tracking import FaceTracker
 from podium.common.media import probe, read_frames
-from conftest import run_cli, tree_snapshot
-from measure import lip_gaps
 
 TEXT = "Open wide. Bob ate a big apple by the lake."
 BLUE = (31, 78, 121)
@@ -40,7 +40,7 @@ def _say(photo_avatar, session_home, out, *args):
 @pytest.mark.parametrize("aspect, size", [("16:9", (1280, 720)), ("9:16", (720, 1280)), ("1:1", (720, 720))])
 def test_aspect_ratios_keep_a_talking_face(aspect, size, photo_avatar, session_home, tmp_path):
     out = tmp_path / "v.mp4"
-    frames = _say(photo_avatar, session_home, out, "--text", TEXT, "--layout", aspect)
+    _say(photo_avatar, session_home, out, "--text", TEXT, "--layout", aspect)
     info = probe(out)
     assert (info.width, info.height) == size
     gaps, found = lip_gaps(out)

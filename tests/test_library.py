@@ -6,13 +6,13 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import run_cli, tree_snapshot
 
 from podium.avatars import AvatarLibrary, check_name
 from podium.avatars.library import write_manifest
 from podium.avatars.manifest import REQUIRED_PARTS, AvatarManifest, Consent, Loop, Source
 from podium.common.errors import AvatarError, FootageError, InternalError
 from podium.common.media import VideoWriter
-from conftest import run_cli, tree_snapshot
 
 
 @pytest.mark.parametrize("name", ["ok", "Anna-2", "team_lead", "a" * 64])

@@ -3,12 +3,10 @@ and abbreviations are read in English, German, French and Spanish."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-
-from podium import speech
-from podium.common.errors import ScriptError, UserInputError
 from conftest import run_cli
+
+from podium.common.errors import ScriptError, UserInputError
 from podium.speech import FAST_VOICE, ipa_phonemes, parse_script, synthesize
 from podium.speech.lexicon import Lexicon
 
@@ -44,7 +42,8 @@ def test_respelling_and_ipa_between_slashes():
 def test_rate_span_slows_only_its_words():
     u = synthesize("Now [rate 60%]very slowly[/rate] and back to normal.", voice=FAST_VOICE)
     ref = synthesize("Now very slowly and back to normal.", voice=FAST_VOICE)
-    span = lambda utt, a, b: next(w for w in utt.words if w.text == b).end - next(w for w in utt.words if w.text == a).start
+    def span(utt, a, b):
+        return next(w for w in utt.words if w.text == b).end - next(w for w in utt.words if w.text == a).start
     assert span(u, "very", "slowly") > 1.4 * span(ref, "very", "slowly")
     assert abs(span(u, "back", "normal") - span(ref, "back", "normal")) < 0.1 * span(ref, "back", "normal")
     assert [s.text for s in u.sentences] == ["Now very slowly and back to normal."]
@@ -161,7 +160,8 @@ READINGS = {
            ("Dr. Müller", "Doktor Müller"), ("Es kostet 5 €", "Es kostet fünf Euro")],
     "fr-fr": [("le 3 mai", "le trois mai"), ("M. Dupont", "Monsieur Dupont"), ("Mme Martin", "Madame Martin"),
               ("21 pommes", "vingt et un pommes")],
-    "es": [("el 3 de mayo", "el tres de mayo"), ("Sr. García", "Señor García"), ("en 1999", "en mil novecientos noventa y nueve"),
+    "es": [("el 3 de mayo", "el tres de mayo"), ("Sr. García", "Señor García"),
+           ("en 1999", "en mil novecientos noventa y nueve"),
            ("Ud. tiene", "usted tiene")],
 }
 

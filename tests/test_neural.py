@@ -11,7 +11,6 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import FOOTAGE_DIR, PORTRAIT, needs_shared, run_cli
 
 from podium.avatars import AvatarLibrary, create_from_footage, create_from_photo
@@ -172,7 +171,7 @@ def test_footage_avatar_short_training(footage_record):
     renderer = NeuralRenderer(bank, folder)
     base = extract_crop(avatar.frames[0], avatar.frame_to_canon[0], bank.geometry)
     lips = avatar.model.lips(np.array([0.0, 1.0]), np.array([0.0, 0.0]))
-    closed, opened = (renderer.render(l, avatar.frame_marks[0], base) for l in lips)
+    closed, opened = (renderer.render(lp, avatar.frame_marks[0], base) for lp in lips)
     assert closed.shape == base.shape and closed.dtype == np.uint8
     assert np.abs(closed.astype(int) - opened).mean() > 1.0
 

@@ -60,3 +60,13 @@ def test_import_podium_is_cheap():
             "if m in sys.modules]; print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_every_front_door_name_resolves():
+    import podium
+
+    assert sorted(podium.__all__) == sorted(podium._FACADE)
+    for name in podium.__all__:
+        assert getattr(podium, name) is not None, name
+    with pytest.raises(AttributeError):
+        podium.no_such_thing  # noqa: B018

@@ -11,10 +11,11 @@ import pytest
 pytest.importorskip("piper", reason="piper-tts is not installed")
 pytest.importorskip("onnx", reason="onnx is needed to build the tiny test voice")
 
+import tiny_piper as T  # noqa: E402
+
 from podium.common.errors import UserInputError, VoiceError  # noqa: E402
 from podium.speech.backend import SynthesisOptions  # noqa: E402
 from podium.speech.piper import PiperBackend  # noqa: E402
-import tiny_piper as T  # noqa: E402
 
 SENTENCE = "Bob ate a big apple."
 
@@ -121,8 +122,9 @@ def test_voice_ids_and_the_voices_folder(voices, tmp_path, monkeypatch):
 
 
 def test_cli_renders_with_a_piper_voice(voices, photo_avatar, session_home, tmp_path):
-    from podium.common.media import probe
     from conftest import run_cli
+
+    from podium.common.media import probe
 
     out = tmp_path / "p.mp4"
     proc = run_cli("say", "--avatar", photo_avatar.name, "--voice", f"piper:{voices['aligned']}",

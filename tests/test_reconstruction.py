@@ -7,7 +7,6 @@ import re
 import sys
 
 import pytest
-
 from conftest import ROOT, needs_shared
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-
-from podium.common.media import probe
+import pytest
 from conftest import SPEECH_DIR, run_cli
 from measure import expected_openness, lip_gaps
-import pytest
+
+from podium.common.media import probe
 
 needs_speech = pytest.mark.skipif(not (SPEECH_DIR / "en_radio_1.wav").is_file(),
                                   reason=f"real speech not found in {SPEECH_DIR}")

@@ -8,12 +8,12 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import FOOTAGE_DIR, needs_shared
+from measure import expected_openness, lip_gaps
 
 from podium import speech
 from podium.common.media import ffmpeg_exe, probe
-from conftest import FOOTAGE_DIR, needs_shared
 from podium.lipsync import render_utterance
-from measure import expected_openness, lip_gaps
 
 SCRIPT = ("Bob ate a big apple by the lake. [pause 1.5s] "
           "My mom made pasta, and we all had a bowl of it.")

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
+from conftest import FOOTAGE_DIR, needs_shared
 
 from podium import speech
 from podium.avatars import AvatarLibrary, create_from_footage
-from podium.avatars.landmarks import LIPS, LIPS_OUTER, inter_ocular
+from podium.avatars.landmarks import LIPS, inter_ocular
 from podium.avatars.tracking import track
 from podium.common.media import probe, read_frames
-from conftest import FOOTAGE_DIR, needs_shared
 from podium.lipsync.dubbing import dub_video
 from podium.lipsync.metrics import ALIGN_POINTS, measure
 

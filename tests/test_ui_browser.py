@@ -20,7 +20,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import FOOTAGE_DIR, ROOT
 
 pytest.importorskip("gradio", reason="gradio is not installed (pip install -e '.[ui]')")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
+from conftest import FOOTAGE_DIR, needs_shared, run_cli
 
 from podium import speech
-from conftest import FOOTAGE_DIR, needs_shared, run_cli
 from podium.lipsync.voice_match import measure_voice, suggest_voice, voice_features
 
 

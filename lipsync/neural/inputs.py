@@ -9,7 +9,6 @@ Only a crop larger than the model size is scaled down first.
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 
@@ -110,7 +109,8 @@ def synthetic_count(bank, record_manifest=None) -> int:
         return 0
     n = len(bank)
     k = 1
-    while k < n and np.array_equal(bank.nose[n - 1 - k], bank.nose[-1]) and np.array_equal(bank.jaw[n - 1 - k], bank.jaw[-1]):
+    while (k < n and np.array_equal(bank.nose[n - 1 - k], bank.nose[-1])
+           and np.array_equal(bank.jaw[n - 1 - k], bank.jaw[-1])):
         k += 1
     return k if k < n else 0
 

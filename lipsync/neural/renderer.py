@@ -131,8 +131,8 @@ class NeuralRenderer:
     def forward(self, lips: list, jaw: list, base_crops: list, aligned: list) -> list:
         """Network output for placed lips and jaw (canonical), base crops and aligned sources (crop size)."""
         geom, size = self.bank.geometry, self.config.size
-        maps = np.stack([I.draw_maps(I.lips_px(l, geom, self.scale), I.lips_px(j, geom, self.scale), size, self.ppu)
-                         for l, j in zip(lips, jaw)])
+        maps = np.stack([I.draw_maps(I.lips_px(lp, geom, self.scale), I.lips_px(j, geom, self.scale), size, self.ppu)
+                         for lp, j in zip(lips, jaw)])
         dev = self.device
         tensor = lambda imgs: (torch.from_numpy(np.stack([I.to_model(np.asarray(b, np.uint8), size, self.scale)
                                                           for b in imgs])).to(dev).permute(0, 3, 1, 2)

@@ -35,8 +35,7 @@ from torch.nn import functional as F
 from podium.avatars.bank import MouthBank
 from podium.avatars.library import AvatarRecord
 from podium.lipsync.neural import inputs as I
-from podium.lipsync.neural.checkpoints import (CHECKPOINT, CHECKPOINT_META, load_checkpoint, load_optim,
-                                               save_checkpoint)
+from podium.lipsync.neural.checkpoints import CHECKPOINT, CHECKPOINT_META, load_checkpoint, load_optim, save_checkpoint
 from podium.lipsync.neural.data import PairSource, aligned_sources, teeth_of, to_tensor
 from podium.lipsync.neural.evaluation import evaluate, sharpness_ratio
 from podium.lipsync.neural.losses import blur, gradient_l1, patches, weighted_l1
@@ -243,8 +242,9 @@ def _train(record, *, steps, minutes, progress, device, resume, exclude, config,
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
 
     def checkpoint(step: int, secs: float) -> None:
-        meta_out = {"step": step, "total": total, "budget": budget, "seconds": round(secs, 2), "config": json.loads(config.to_json()),
-                    "settings": asdict(settings), "refs": [int(r) for r in ref_ids], "exclude": [int(e) for e in exclude],
+        meta_out = {"step": step, "total": total, "budget": budget, "seconds": round(secs, 2),
+                    "config": json.loads(config.to_json()), "settings": asdict(settings),
+                    "refs": [int(r) for r in ref_ids], "exclude": [int(e) for e in exclude],
                     "losses": losses, "device": str(dev)}
         save_checkpoint(folder, G, D, opt_g, opt_d, meta_out)
 

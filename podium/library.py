@@ -273,6 +273,14 @@ class Avatar:
 
     # --- speech -------------------------------------------------------------------------
 
+    def speech_settings(self, options: RenderOptions = RenderOptions()) -> SpeechDefaults:
+        """The voice, rate and pitch a script is spoken with under ``options``: the options',
+        else the avatar's stored ones, else the default voice at its own rate and pitch."""
+        from podium.lipsync.pipeline import speech_kwargs
+
+        k = speech_kwargs(self.record, options)
+        return SpeechDefaults(voice=k["voice"], rate_wpm=k["rate_wpm"], pitch=k["pitch"])
+
     def speak(self, speech: Speech, options: RenderOptions = RenderOptions(), *,
               progress: Progress = silent):
         """The :class:`podium.speech.Utterance` a video of ``speech`` lip-syncs to.

@@ -123,7 +123,7 @@ def test_create_from_photo_with_progress_and_preview(tmp_path):
     seen = []
     outcome = studio.create_avatar(str(PORTRAIT), "eileen", "Eileen Collins", True,
                                    sink=lambda frac, text: seen.append((frac, text)))
-    assert outcome.record.manifest["consent"]["name"] == "Eileen Collins"
+    assert outcome.record.manifest.consent.name == "Eileen Collins"
     assert "Created avatar **eileen**" in outcome.message
     assert seen and all(f is None or 0 <= f <= 1 for f, _ in seen)
     job = studio.jobs.list()[0]
@@ -185,10 +185,12 @@ def test_layout_background_and_music(studio, tmp_path):
 
 
 def test_the_avatars_own_voice_is_the_default(studio):
-    studio.library.update_manifest("portrait", {"speech_defaults": {"voice": "de", "rate_wpm": 150}})
+    studio.library.avatar("portrait").set_speech_defaults(voice="de", rate_wpm=150)
     own = studio.preview_audio("Guten Tag.", "", None, "portrait")
-    assert own == studio.preview_audio("Guten Tag.", "de", 150)  # same settings, same cached file
+    assert own == studio.preview_audio("Guten Tag.", "de", 150, "portrait")  # same settings, same cached file
     assert own != studio.preview_audio("Guten Tag.", "en-us", None, "portrait")
+    with pytest.raises(UserInputError, match="pick an avatar first"):
+        studio.preview_audio("Guten Tag.", "de", 150)
 
 
 @pytest.mark.parametrize("script, error, says", [

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FOOTAGE_DIR, PORTRAIT, ROOT, needs_shared, tree_snapshot, write_video
 
 from podium.common.errors import FootageError, ScriptError, UserInputError
 from podium.common.media import probe
-from conftest import FOOTAGE_DIR, PORTRAIT, ROOT, needs_shared, tree_snapshot, write_video
 from podium.ui.studio.handlers import Studio, slug
 from podium.ui.studio.jobs import INTERRUPTED, JobLog
-from podium.ui.studio.progress import CancelToken, Cancelled, ProgressRelay
+from podium.ui.studio.progress import Cancelled, CancelToken, ProgressRelay
 from podium.ui.studio.timeline import load_timeline, timeline_figure
 
 SCRIPT = "Hello there. This is the second sentence."
@@ -360,7 +360,7 @@ def test_library_errors_become_gr_error_in_one_place():
     from podium.ui.studio.gradio_errors import shown_as_gr_error
 
     @shown_as_gr_error
-    def handler(x, request: gr.Request = None, progress=gr.Progress()):
+    def handler(x, request: gr.Request = None, progress=gr.Progress()):  # noqa: B008 - gradio injects it
         raise FootageError(f"no face in '{x}'")
 
     with pytest.raises(gr.Error) as err:

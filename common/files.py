@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
+
+from podium.common.errors import UserInputError
 
 
 def default_home() -> Path:
@@ -45,30 +49,93 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+#: What a temporary file of a render looks like: ``.podium-tmp-<pid>-<mkstemp's 8>.<ext>``.
+_TEMP_NAME = re.compile(r"^\.podium-tmp-(\d+)-[a-z0-9_]{8}\.(mp4|wav|srt|vtt)$")
+
+
 def temp_prefix() -> str:
-    """Prefix for a render's temporary files in an output folder: ``.podium-<pid>-``, so a
-    later render can tell the leftovers of a process that was killed."""
-    return f".podium-{os.getpid()}-"
+    """Prefix for a render's temporary files in an output folder: ``.podium-tmp-<pid>-``, so
+    a later render can tell the leftovers of a process that was killed."""
+    return f".podium-tmp-{os.getpid()}-"
 
 
 def clean_stale_temps(folder: str | os.PathLike) -> int:
-    """Delete ``.podium-<pid>-*`` files in ``folder`` whose process is gone (a render killed
-    before it could clean up). Returns how many were deleted."""
+    """Delete the temporary files of renders into ``folder`` whose process is gone (killed
+    before it could clean up). Only names Podium itself makes (:func:`temp_prefix` plus
+    mkstemp's eight characters and one of its suffixes) are touched. Returns how many."""
     removed = 0
-    for path in Path(folder).glob(".podium-*-*"):
-        pid = path.name.split("-")[1]
-        if not pid.isdigit() or int(pid) == os.getpid():
+    for path in Path(folder).glob(".podium-tmp-*"):
+        match = _TEMP_NAME.match(path.name)
+        if match is None or int(match.group(1)) == os.getpid() or not path.is_file():
             continue
         try:
-            os.kill(int(pid), 0)
+            os.kill(int(match.group(1)), 0)
             continue  # still running: another render's file
         except ProcessLookupError:
             pass
-        except PermissionError:
-            continue  # alive, another user's
+        except (PermissionError, OverflowError):
+            continue  # alive (another user's), or not a pid at all
         try:
             path.unlink()
             removed += 1
         except OSError:
             pass
+    for lock in Path(folder).glob(".podium-lock-*"):
+        # A killed render's lock file: nobody holds it, so it can go (as output_lock would).
+        try:
+            with open(lock, "a+b") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                lock.unlink(missing_ok=True)
+                removed += 1
+        except (BlockingIOError, OSError):
+            continue
     return removed
+
+
+class OutputBusy(UserInputError):
+    """Another render is writing the same output file."""
+
+
+@contextlib.contextmanager
+def output_lock(out: str | os.PathLike) -> Iterator[None]:
+    """Hold the output file ``out`` for one render: a second render into the same path, in
+    this process or another, is refused at once instead of overwriting it silently.
+
+    The lock is ``flock`` on a hidden file beside ``out`` (released by the kernel when a
+    process dies, so a killed render never leaves the path locked).
+
+    Raises
+    ------
+    OutputBusy
+    """
+    out = Path(out)
+    lock = out.parent / f".podium-lock-{out.name}"
+    for _ in range(5):
+        fh = open(lock, "a+b")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise OutputBusy(f"another render is writing '{out}' right now; wait for it or give "
+                             "another output file") from None
+        try:
+            same = os.fstat(fh.fileno()).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        fh.close()  # the holder removed it as we opened it: take the new one
+    else:
+        raise OutputBusy(f"could not lock '{out}'; try again")
+    try:
+        yield
+    finally:
+        # Removed while still held, so nobody can lock the old file after us.
+        lock.unlink(missing_ok=True)
+        fh.close()
+
+
+def check_output_free(out: str | os.PathLike) -> None:
+    """Raise :class:`OutputBusy` now if a render holds ``out`` (before any slow work)."""
+    with output_lock(out):
+        pass

@@ -7,7 +7,10 @@ cannot hang the program.
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +18,154 @@ from typing import Iterator
 
 import numpy as np
 
-from podium.common.errors import FootageError, InternalError
+from podium.common.errors import FootageError, InternalError, UserInputError
 from podium.common.files import default_mode, temp_prefix
 
 PROBE_TIMEOUT_S = 20.0
+
+#: Longest video one request may make, minutes: it bounds a script's estimated length, a
+#: recording's and the scenes' total ($PODIUM_MAX_VIDEO_MINUTES raises it).
+MAX_VIDEO_MINUTES = 30.0
+#: Largest image read (slides, backgrounds, portraits), checked on its header before it is
+#: decoded: pixels a side ($PODIUM_MAX_IMAGE_SIDE) and in all ($PODIUM_MAX_IMAGE_MEGAPIXELS).
+MAX_IMAGE_SIDE = 8192
+MAX_IMAGE_MEGAPIXELS = 40.0
+
+
+def env_limit(name: str, default: float) -> float:
+    """A bound: the environment variable ``name`` if set (a positive number), else ``default``.
+
+    Raises
+    ------
+    UserInputError
+        The variable is set to something that is not a positive number.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UserInputError(f"{name}={raw!r} is not a positive number; set it to a number "
+                             f"(default {default:g}) or unset it")
+    return value
+
+
+def max_video_seconds() -> float:
+    """The longest video a request may make, seconds (:data:`MAX_VIDEO_MINUTES`)."""
+    return 60.0 * env_limit("PODIUM_MAX_VIDEO_MINUTES", MAX_VIDEO_MINUTES)
+
+
+def format_duration(seconds: float) -> str:
+    """``"2 h 05 min"``, ``"31 min"`` or ``"45 s"``, for messages."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def video_length_hint() -> str:
+    """What to say when something is longer than :func:`max_video_seconds`."""
+    return (f"the longest video is {format_duration(max_video_seconds())} (set "
+            "PODIUM_MAX_VIDEO_MINUTES for more)")
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: JPEG start-of-frame markers (the ones that carry the image size).
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_size(fh) -> tuple[int, int] | None:
+    """(width, height) from the first SOF segment of a JPEG; ``fh`` just past the SOI."""
+    for _ in range(4096):  # markers before the frame header: APPn, DQT, DHT, COM...
+        byte = fh.read(1)
+        while byte and byte != b"\xff":  # garbage between segments
+            byte = fh.read(1)
+        while byte == b"\xff":  # fill bytes
+            byte = fh.read(1)
+        if not byte:
+            return None
+        marker = byte[0]
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # no length
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan: no frame header came
+            return None
+        head = fh.read(2)
+        if len(head) < 2:
+            return None
+        length = struct.unpack(">H", head)[0]
+        if marker in _JPEG_SOF:
+            frame = fh.read(5)
+            if len(frame) < 5:
+                return None
+            height, width = struct.unpack(">HH", frame[1:5])
+            return (width, height) if width and height else None
+        fh.seek(length - 2, os.SEEK_CUR)
+    return None
+
+
+def _header_size(path: Path) -> tuple[int, int] | str | None:
+    """(width, height) read from an image's header, never decoding its pixels: PNG's IHDR
+    and JPEG's SOF by hand, other formats through Pillow's lazy ``Image.open``. ``"huge"``
+    when Pillow refuses it as a decompression bomb, None when no size can be read."""
+    with open(path, "rb") as fh:
+        head = fh.read(24)
+        if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if head.startswith(b"\xff\xd8"):
+            fh.seek(2)
+            size = _jpeg_size(fh)
+            if size is not None:
+                return size
+    try:
+        import warnings
+
+        from PIL import Image
+    except ImportError:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:  # reads the header only
+                return tuple(img.size)
+    except Image.DecompressionBombError:
+        return "huge"
+    except Exception:  # noqa: BLE001 - any format Pillow cannot open: no size known
+        return None
+
+
+def check_image_size(path: str | Path, what: str = "image", *,
+                     error: type[UserInputError] = UserInputError) -> tuple[int, int]:
+    """The (width, height) of an image file, read from its header before anything decodes
+    it, within :data:`MAX_IMAGE_SIDE` a side and :data:`MAX_IMAGE_MEGAPIXELS` in all.
+
+    Raises
+    ------
+    UserInputError (or ``error``)
+        Missing file, no size in its header, or too large.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{what} image not found: '{path}'; check the path")
+    side = int(env_limit("PODIUM_MAX_IMAGE_SIDE", MAX_IMAGE_SIDE))
+    megapixels = env_limit("PODIUM_MAX_IMAGE_MEGAPIXELS", MAX_IMAGE_MEGAPIXELS)
+    hint = (f"the largest {what} is {side} px a side and {megapixels:g} megapixels (set "
+            "PODIUM_MAX_IMAGE_SIDE / PODIUM_MAX_IMAGE_MEGAPIXELS for more); scale it down first")
+    try:
+        size = _header_size(path)
+    except OSError as exc:
+        raise error(f"could not read {what} '{path.name}': {exc.strerror or exc}") from None
+    if size == "huge":
+        raise error(f"{what} '{path.name}' is far too large; {hint}")
+    if size is None:
+        raise error(f"'{path.name}' is not an image whose size can be read; give a PNG or JPEG {what}")
+    w, h = (int(v) for v in size)
+    if w > side or h > side or w * h > megapixels * 1e6:
+        raise error(f"{what} '{path.name}' is {w}x{h} pixels ({w * h / 1e6:.0f} megapixels); {hint}")
+    return w, h
 
 
 def ffmpeg_exe() -> str:
@@ -163,17 +310,25 @@ def read_frames(
         gen.close()
 
 
-def read_audio(path: str | Path, *, sample_rate: int = 16000, timeout: float = 120.0) -> np.ndarray:
+def read_audio(path: str | Path, *, sample_rate: int = 16000, timeout: float = 120.0,
+               max_seconds: float | None = None) -> np.ndarray:
     """Decode the first audio stream to mono float32.
+
+    Parameters
+    ----------
+    max_seconds : float, optional
+        Decode only the first this many seconds (ffmpeg stops there): memory and time follow
+        what is used, not the file's length.
 
     Returns
     -------
     audio : np.ndarray
         float32, shape (n_samples,), in [-1, 1]; empty when the file has no audio.
     """
+    limit = [] if max_seconds is None else ["-t", f"{max(float(max_seconds), 0.001):.6f}"]
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
-         "-vn", "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-"],
+         "-vn", "-ac", "1", "-ar", str(sample_rate), *limit, "-f", "s16le", "-"],
         capture_output=True, timeout=timeout, check=False,
     )
     if proc.returncode != 0:
@@ -261,8 +416,12 @@ class VideoWriter:
             raise InternalError("the video encoder stopped unexpectedly") from exc
         self.frames += 1
 
-    def close(self) -> Path:
-        """Finish encoding and move the file into place; returns the final path."""
+    def close(self, *, publish: bool = True) -> Path:
+        """Finish encoding and move the file into place; returns the final path.
+
+        With ``publish=False`` the finished file stays under its temporary name, which is
+        returned: the caller moves it into place together with the files that go with it.
+        """
         import os
 
         self._proc.stdin.close()
@@ -271,6 +430,8 @@ class VideoWriter:
             self._tmp.unlink(missing_ok=True)
             raise InternalError("video encoding failed: " + err.strip()[-300:])
         os.chmod(self._tmp, default_mode())
+        if not publish:
+            return self._tmp
         os.replace(self._tmp, self.path)
         return self.path
 

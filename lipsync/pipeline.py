@@ -14,7 +14,7 @@ from podium.avatars.bank import extract_crop
 from podium.avatars.library import AvatarRecord
 from podium.avatars.manifest import SpeechDefaults
 from podium.common.errors import UserInputError
-from podium.common.files import clean_stale_temps, temp_prefix
+from podium.common.files import check_output_free, clean_stale_temps, default_mode, output_lock, temp_prefix
 from podium.common.media import VideoWriter
 from podium.common.progress import Progress, silent
 from podium.lipsync.captions import make_cues, write_srt, write_vtt
@@ -90,6 +90,7 @@ def check_output_path(out: str | Path) -> Path:
     if out.is_dir():
         raise UserInputError(f"'{out}' is a folder; give a file name ending in .mp4")
     clean_stale_temps(out.parent)  # what a killed render left behind
+    check_output_free(out)
     return out
 
 
@@ -210,36 +211,46 @@ def encode_outputs(out: Path, utterance, *, fps: float, size: tuple[int, int], o
                    draw: Callable[[VideoWriter], int], track: MouthTrack) -> RenderResult:
     """Write the MP4 (frames from ``draw``, audio from ``utterance``) and its captions.
 
-    The MP4, SRT and VTT appear only when everything succeeded; a failure, an
-    interrupt included, leaves none of them and no temporary files.
+    Everything is written under temporary names first; the MP4, SRT and VTT are moved into
+    place together once the video is complete, so a failure or an interrupt leaves the
+    previous files of that name as they were (or nothing) and no temporary files, and a
+    second render into the same path meanwhile is refused (:func:`common.files.output_lock`).
     """
     srt, vtt = out.with_suffix(".srt"), out.with_suffix(".vtt")
-    soundtrack = finish_audio(utterance, options)  # before any file exists: music errors first
-    fd, wav = tempfile.mkstemp(prefix=temp_prefix(), suffix=".wav", dir=out.parent)
-    os.close(fd)
-    try:
-        import soundfile
+    music = read_music(utterance, options)  # before any file exists: music errors first
+    temps: list[Path] = []
 
-        soundfile.write(wav, soundtrack, utterance.sample_rate, subtype="PCM_16", format="WAV")
-        writer = VideoWriter(out, size=size, fps=fps, audio=wav, crf=options.crf,
-                             preset=options.preset)
+    def temp(suffix: str) -> Path:
+        fd, name = tempfile.mkstemp(prefix=temp_prefix(), suffix=suffix, dir=out.parent)
+        os.close(fd)
+        temps.append(Path(name))
+        return temps[-1]
+
+    with output_lock(out):
         try:
-            frames = draw(writer)
-        except BaseException:
-            writer.abort()
-            raise
-        # Captions first, so a caption failure never leaves a video without them.
-        cues = make_cues(utterance)
-        write_srt(cues, srt)
-        write_vtt(cues, vtt)
-        try:
-            writer.close()
-        except BaseException:
-            srt.unlink(missing_ok=True)
-            vtt.unlink(missing_ok=True)
-            raise
-    finally:
-        Path(wav).unlink(missing_ok=True)
+            wav = temp(".wav")
+            write_soundtrack(wav, utterance, options, music=music)
+            del music
+            writer = VideoWriter(out, size=size, fps=fps, audio=wav, crf=options.crf,
+                                 preset=options.preset)
+            try:
+                frames = draw(writer)
+            except BaseException:
+                writer.abort()
+                raise
+            cues = make_cues(utterance)
+            srt_tmp, vtt_tmp = temp(".srt"), temp(".vtt")
+            write_srt(cues, srt_tmp)
+            write_vtt(cues, vtt_tmp)
+            video_tmp = writer.close(publish=False)
+            temps.append(video_tmp)
+            # All three are complete: captions, then the video they belong to.
+            for tmp, final in ((srt_tmp, srt), (vtt_tmp, vtt), (video_tmp, out)):
+                os.chmod(tmp, default_mode())
+                os.replace(tmp, final)
+        finally:
+            for tmp in temps:
+                tmp.unlink(missing_ok=True)
     return RenderResult(out, srt, vtt, frames, utterance.duration, track, utterance)
 
 
@@ -273,32 +284,83 @@ def speech_kwargs(record: AvatarRecord | None, options: RenderOptions) -> dict:
             "lexicon": lexicon_for(record), "home": library_home(record)}
 
 
+def read_music(utterance, options: RenderOptions) -> np.ndarray | None:
+    """The background music of a render, decoded at the speech's sample rate (None without
+    music); a missing or unreadable file is a :class:`UserInputError`."""
+    if options.music is None:
+        return None
+    from podium.common.media import read_audio
+
+    music_path = Path(options.music)
+    if not music_path.is_file():
+        raise UserInputError(f"music file not found: '{music_path}'; check the path")
+    # Only as much as the video lasts is decoded (the mix loops shorter music).
+    music = read_audio(music_path, sample_rate=utterance.sample_rate,
+                       max_seconds=len(utterance.audio) / utterance.sample_rate + 0.1)
+    if music.size == 0:
+        raise UserInputError(f"'{music_path.name}' has no audio ffmpeg can read; give a WAV, "
+                             "MP3 or M4A file")
+    return music
+
+
+class _WavSink:
+    """A 16-bit WAV written piece by piece; ``rewind`` starts it again (loudness retries)."""
+
+    def __init__(self, path: Path, sample_rate: int):
+        import soundfile
+
+        self._file = soundfile.SoundFile(str(path), "w", samplerate=sample_rate, channels=1,
+                                         subtype="PCM_16", format="WAV")
+
+    def __call__(self, piece: np.ndarray) -> None:
+        self._file.write(piece)
+
+    def rewind(self) -> None:
+        self._file.seek(0)
+        self._file.truncate(0)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def write_soundtrack(path: Path, utterance, options: RenderOptions, *,
+                     music: np.ndarray | None = None) -> None:
+    """Write the soundtrack of a video to ``path`` (16-bit WAV): speech, music ducked under
+    it (if any), loudness-normalised to ``options.loudness`` with peaks limited to -1.5 dBFS.
+    Streamed: memory does not grow with the video's length."""
+    from podium.common.audio import write_finished_audio
+
+    sink = _WavSink(Path(path), utterance.sample_rate)
+    try:
+        write_finished_audio(sink, utterance.audio, utterance.sample_rate, music=music,
+                             music_volume_db=options.music_volume_db, target=options.loudness)
+    finally:
+        sink.close()
+
+
 def finish_audio(utterance, options: RenderOptions) -> np.ndarray:
-    """The soundtrack as written to the video: speech, music ducked under it (if any),
-    loudness-normalised to ``options.loudness`` with peaks limited to -1.5 dBFS.
+    """The soundtrack as :func:`write_soundtrack` writes it, as one array.
 
     Returns
     -------
     np.ndarray
         float32 (n_samples,) at ``utterance.sample_rate``.
     """
-    from podium.common.audio import mix_music, normalize_loudness
+    from podium.common.audio import write_finished_audio
 
-    audio = utterance.audio
-    if options.music is not None:
-        from podium.common.media import read_audio
+    pieces: list[np.ndarray] = []
 
-        music_path = Path(options.music)
-        if not music_path.is_file():
-            raise UserInputError(f"music file not found: '{music_path}'; check the path")
-        music = read_audio(music_path, sample_rate=utterance.sample_rate)
-        if music.size == 0:
-            raise UserInputError(f"'{music_path.name}' has no audio ffmpeg can read; give a WAV, "
-                                 "MP3 or M4A file")
-        audio = mix_music(audio, music, utterance.sample_rate, volume_db=options.music_volume_db)
-    if options.loudness is not None:
-        audio = normalize_loudness(audio, utterance.sample_rate, target=options.loudness)
-    return np.clip(audio, -1.0, 1.0).astype(np.float32)
+    class _Collect:
+        def __call__(self, piece):
+            pieces.append(piece)
+
+        def rewind(self):
+            pieces.clear()
+
+    write_finished_audio(_Collect(), utterance.audio, utterance.sample_rate,
+                         music=read_music(utterance, options),
+                         music_volume_db=options.music_volume_db, target=options.loudness)
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
 def even_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -229,6 +229,18 @@ class Library:
                             progress=progress, on_row=on_row)
 
 
+def _refuse_overwriting_inputs(out: Path, speech: "Speech | None", options: RenderOptions,
+                               *more: str | Path | None) -> None:
+    """An output that is also one of the request's inputs would be overwritten while read."""
+    inputs = [speech.recording if speech is not None else None, options.music,
+              options.layout.slide, options.layout.background, *more]
+    target = out.resolve()
+    for path in inputs:
+        if path is not None and Path(path).exists() and Path(path).resolve() == target:
+            raise UserInputError(f"the output '{out}' is also an input of this video; give another "
+                                 "output file")
+
+
 class Avatar:
     """One avatar of a :class:`Library`, and what it makes: videos, dubs, its renderer.
 
@@ -295,7 +307,9 @@ class Avatar:
             raise UserInputError(f"speak takes a podium.Speech, got {type(speech).__name__}")
         if speech.is_recording:
             from podium.common.media import read_audio
+            from podium.speech_input import check_recording
 
+            check_recording(speech.recording)  # audio stream and length, from its headers
             progress("aligning the recording", 0, 1)
             utterance = sp.align_recording(speech.recording, transcript=speech.transcript,
                                            language=speech.language)
@@ -313,10 +327,8 @@ class Avatar:
                       options: RenderOptions = RenderOptions(), *, progress: Progress = silent) -> Path:
         """Write only the soundtrack (a WAV, loudness and music as in the video) to check
         pronunciation; returns its path."""
-        import soundfile
-
         from podium.common.files import atomic_path
-        from podium.lipsync.pipeline import finish_audio
+        from podium.lipsync.pipeline import read_music, write_soundtrack
 
         out = Path(out)
         if out.suffix.lower() != ".wav":
@@ -326,8 +338,7 @@ class Avatar:
         options = self.check_options(options)
         utterance = self.speak(speech, options, progress=progress)
         with atomic_path(out) as tmp:
-            soundfile.write(str(tmp), finish_audio(utterance, options), utterance.sample_rate,
-                            subtype="PCM_16", format="WAV")
+            write_soundtrack(tmp, utterance, options, music=read_music(utterance, options))
         return out
 
     # --- videos -------------------------------------------------------------------------
@@ -344,6 +355,7 @@ class Avatar:
         # 1. the request
         options = self.check_options(options)
         out = check_output_path(out)
+        _refuse_overwriting_inputs(out, speech, options)
         # 2. speech
         utterance = self.speak(speech, options, progress=progress)
         # 3. the video
@@ -359,9 +371,8 @@ class Avatar:
         ----------
         scenes : sequence of podium.lipsync.scenes.Scene, or a scenes YAML file
         """
-        from podium import speech as sp
         from podium.lipsync.pipeline import check_output_path, draw_video
-        from podium.lipsync.scenes import Scene, load_scenes, scenes_speech
+        from podium.lipsync.scenes import Scene, check_scenes, load_scenes, scenes_speech
 
         # 1. the request
         if isinstance(scenes, (str, Path)):
@@ -369,12 +380,10 @@ class Avatar:
         scenes = list(scenes)
         if not scenes or not all(isinstance(s, Scene) for s in scenes):
             raise UserInputError("give the scenes: a list of Scene(script, slide) or a scenes file")
-        for k, scene in enumerate(scenes, start=1):
-            if scene.slide is not None and not Path(scene.slide).is_file():
-                raise UserInputError(f"scene {k}: slide '{scene.slide}' not found")
-            sp.parse_script(scene.script)  # every scene's markup before any slow work
+        check_scenes(scenes)  # count, slides (headers), markup, total length: before any slow work
         options = self.check_options(options)
         out = check_output_path(out)
+        _refuse_overwriting_inputs(out, None, options, *(scene.slide for scene in scenes))
         # 2. speech, 3. the video
         utterance, slide_at = scenes_speech(self.record, scenes, options=options, progress=progress)
         return draw_video(self.record, utterance, out, options=options, progress=progress,
@@ -391,6 +400,7 @@ class Avatar:
         options = self.check_options(options)
         out = check_output_path(out)
         video = check_dub_video(video, out)
+        _refuse_overwriting_inputs(out, speech, options)
         # 2. speech, 3. the video
         utterance = self.speak(speech, options, progress=progress)
         return draw_dub(self.record, video, utterance, out, options=options, progress=progress)

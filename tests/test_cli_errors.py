@@ -219,7 +219,7 @@ def test_a_killed_render_leaves_nothing_the_next_render_keeps(photo_avatar, sess
     proc.wait()
     left = list(tmp_path.glob(".podium-*"))
     assert left and not out.exists()
-    mine = tmp_path / f".podium-{os.getpid()}-busy.mp4"  # a live process's file stays
+    mine = tmp_path / f".podium-tmp-{os.getpid()}-busy1234.mp4"  # a live process's file stays
     mine.write_bytes(b"x")
     again = run_cli("say", "--avatar", photo_avatar.name, "--voice", "en-us", "--text", "Hi.",
                     "--out", str(tmp_path / "next.mp4"), home=session_home)

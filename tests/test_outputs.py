@@ -115,12 +115,13 @@ def test_a_second_render_into_the_same_path_is_refused(photo_avatar, session_hom
 def test_an_output_that_is_an_input_is_refused(photo_avatar, session_home, tmp_path):
     avatar = podium.Library(session_home).avatar(photo_avatar.name)
     clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"not really a video, but it must survive")
+    _encode(clip, synthesize("The original words.", voice=FAST_VOICE), _frames(30))
+    original = clip.read_bytes()
     with pytest.raises(UserInputError, match="being dubbed"):
         avatar.dub(clip, podium.Speech.from_script("New words."), clip, RenderOptions(voice=FAST_VOICE))
     with pytest.raises(UserInputError, match="also an input"):
         avatar.render(podium.Speech.from_recording(clip), clip)
-    assert clip.read_bytes() == b"not really a video, but it must survive"
+    assert clip.read_bytes() == original
 
 
 def test_the_stale_sweep_removes_only_podiums_own_temporaries(tmp_path):

@@ -230,8 +230,8 @@ def cmd_ui(args) -> int:
         raise UserInputError("the web studio needs gradio: pip install 'gradio==6.31.0'")
     from podium.ui.studio.server import launch
 
-    launch(home=args.home, host=args.host, port=args.port, auth=args.auth, share=args.share,
-           max_upload=args.max_upload)
+    launch(home=args.home, host=args.host, port=args.port, auth=args.auth, auth_file=args.auth_file,
+           share=args.share, max_upload=args.max_upload, allowed_hosts=args.allowed_host)
     return 0
 
 
@@ -389,10 +389,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     studio = sub.add_parser("ui", help="open the web studio (Gradio) in your browser", parents=[home])
     studio.add_argument("--host", default="127.0.0.1",
-                        help="address to serve on (default 127.0.0.1: this machine only)")
+                        help="address to serve on (default 127.0.0.1: this machine only; "
+                             "any other needs a login)")
     studio.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     studio.add_argument("--auth", metavar="USER:PASSWORD",
-                        help="require this login (default: $PODIUM_AUTH; none when unset)")
+                        help="require this login (default: $PODIUM_AUTH; none when unset; "
+                             "other users of this machine can see command lines: prefer --auth-file)")
+    studio.add_argument("--auth-file", metavar="FILE",
+                        help="require the login on the first line of FILE (user:password; "
+                             "the file must be readable by you only: chmod 600)")
+    studio.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="also answer to this host name (repeatable; also $PODIUM_ALLOWED_HOSTS); "
+                             "127.0.0.1, localhost, [::1] and --host always work, other names get 400")
     studio.add_argument("--share", action="store_true",
                         help="also make a public gradio.live link (off by default)")
     studio.add_argument("--max-upload", default="500mb", metavar="SIZE",

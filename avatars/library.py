@@ -141,11 +141,28 @@ class AvatarLibrary:
         return self.get(name)
 
     def delete(self, name: str) -> None:
-        record = self.get(name)
-        # Rename first so a half-deleted folder never looks like an avatar.
-        trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=self.root))
-        os.replace(record.path, trash / name)
-        shutil.rmtree(trash, ignore_errors=True)
+        """Remove an avatar; a damaged one too (its manifest is not read)."""
+        check_name(name)
+        path = self.root / name
+        if not (path / MANIFEST).is_file():
+            self.get(name)  # the "unknown avatar" error, with the known names
+        with self._locked(name):
+            # Rename first so a half-deleted folder never looks like an avatar.
+            trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=self.root))
+            os.replace(path, trash / name)
+            shutil.rmtree(trash, ignore_errors=True)
+        (self.root / f".{name}.lock").unlink(missing_ok=True)
+
+    def listing(self) -> list[tuple[str, AvatarRecord | None, str | None]]:
+        """Every avatar as ``(name, record, None)``, or ``(name, None, why)`` when it is damaged:
+        one broken avatar.json never hides the others."""
+        out = []
+        for name in self.names():
+            try:
+                out.append((name, self.get(name), None))
+            except AvatarDamaged as exc:
+                out.append((name, None, str(exc)))
+        return out
 
     def staging(self, name: str) -> "_Staging":
         """Context manager giving a temp folder that becomes the avatar on success.

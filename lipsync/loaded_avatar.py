@@ -11,7 +11,7 @@ from podium.avatars.bank import MouthBank, landmark_sets
 from podium.avatars.landmarks import apply
 from podium.avatars.library import AvatarRecord
 from podium.avatars.mouth import MouthModel
-from podium.common.errors import InternalError
+from podium.common.errors import AvatarDamaged, PodiumError
 from podium.common.media import read_frames
 
 
@@ -62,7 +62,7 @@ class LoadedAvatar:
 
 
 def load_avatar(record: AvatarRecord) -> LoadedAvatar:
-    """Read an avatar's parts; InternalError if any part is missing or corrupt."""
+    """Read an avatar's parts; AvatarDamaged if any part is missing or corrupt."""
     try:
         frames = list(read_frames(record.part("base_loop")))
         with np.load(record.part("base_tracks"), allow_pickle=False) as d:
@@ -70,10 +70,14 @@ def load_avatar(record: AvatarRecord) -> LoadedAvatar:
             points = d["points"].astype(np.float64)
         model = MouthModel.load(record.part("mouth_model"))
         bank = MouthBank.load(record.part("mouth_bank"))
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise InternalError(f"avatar '{record.name}' is damaged ({exc}); re-create it") from exc
+    except (PodiumError, OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # One line whatever broke (ffmpeg's own report of a damaged video runs to many).
+        why = " ".join(str(exc).split("===")[0].split())
+        why = why if len(why) <= 160 else why[:159] + "…"
+        raise AvatarDamaged(f"avatar '{record.name}' is damaged ({why}); delete it and re-create "
+                            "it") from exc
     n = min(len(frames), len(transforms))
     if n == 0:
-        raise InternalError(f"avatar '{record.name}' has an empty base loop; re-create it")
+        raise AvatarDamaged(f"avatar '{record.name}' has an empty base loop; delete it and re-create it")
     marks = [landmark_sets(apply(transforms[i], points[i])) for i in range(n)]
     return LoadedAvatar(record, frames[:n], transforms[:n], marks, model, bank)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podium.avatars import AvatarRecord
-from podium.common.errors import PodiumError, UserInputError
+from podium.common.errors import AvatarDamaged, PodiumError, UserInputError
 from podium.common.progress import Progress, silent
 from podium.library import Avatar, Library
 from podium.limits import check_train_minutes
@@ -115,16 +115,20 @@ class AvatarActions:
     # --- show and delete ----------------------------------------------------------------
 
     def delete(self, name: str) -> str:
-        avatar = pick_avatar(self.library, name)
-        self.library.delete_avatar(avatar.name)
-        for p in self.previews_dir.glob(f"{avatar.name}--*"):
+        if not name:
+            raise UserInputError("pick an avatar first (make one in the Avatars tab)")
+        self.library.delete_avatar(name)  # a damaged one too
+        for p in self.previews_dir.glob(f"{name}--*"):
             p.unlink(missing_ok=True)
-        return f"Deleted avatar **{avatar.name}**."
+        return f"Deleted avatar **{name}**."
 
     def details(self, name: str) -> str:
         if not name:
             return ""
-        m = self.library.avatar(name).manifest
+        try:
+            m = self.library.avatar(name).manifest
+        except AvatarDamaged as exc:
+            return f"**{name}** — ⚠ {exc}. Delete it below and create it again."
         w, h = m.frame_size
         c, src, q, speech = m.consent, m.source, m.quality, m.speech_defaults
         lines = [f"**{name}** — {m.kind}, {w}×{h}, {m.bank_size} mouth shapes",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,11 +30,35 @@ LOOP_SECONDS = 4.0
 MAX_BANK = 240
 
 
-def _consent(consent: str | None, source: Path) -> Consent:
-    if not consent or not consent.strip():
+#: Longest consent name stored, characters.
+MAX_CONSENT_NAME = 200
+_NOT_IN_A_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff<>{}\[\]|`]")
+
+
+def check_consent_name(consent) -> str:
+    """The consenting person's full name, stripped: text a person would write, printed and
+    stored safely (no control or direction characters, no markup).
+
+    Raises
+    ------
+    UserInputError
+    """
+    if not isinstance(consent, str) or not consent.strip():
         raise UserInputError(
             "creating an avatar needs the presenter's consent: add --consent \"Full Name\" "
             "(the person shown, who agreed to be turned into an avatar)")
+    name = unicodedata.normalize("NFC", " ".join(consent.split()))
+    bad = _NOT_IN_A_NAME.search(name)
+    if bad is not None:
+        raise UserInputError(f"the consent name may not contain {bad.group()!r} (U+{ord(bad.group()):04X}); "
+                             "give the person's full name as plain text")
+    if len(name) > MAX_CONSENT_NAME:
+        raise UserInputError(f"the consent name is {len(name)} characters; give at most {MAX_CONSENT_NAME}")
+    return name
+
+
+def _consent(consent: str | None, source: Path) -> Consent:
+    consent = check_consent_name(consent)
     digest = hashlib.sha256()
     with open(source, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -79,10 +79,10 @@ class Library:
         """The checks of :meth:`create_avatar` that need no source file (name free, consent,
         renderer, training time), for an interface that checks a request before it queues
         it. Returns the training time as a float (or None)."""
+        from podium.avatars.create import check_consent_name
+
         check_name(name)
-        if not consent or not str(consent).strip():
-            raise UserInputError("creating an avatar needs the presenter's consent: give the full "
-                                 "name of the person shown, who agreed to be turned into an avatar")
+        check_consent_name(consent)
         if renderer not in ("warp", "neural"):
             raise UserInputError(f"unknown renderer '{renderer}'; use warp or neural")
         if train_minutes is not None:
@@ -179,15 +179,26 @@ class Library:
 
     def add_word(self, word: str, pronunciation: str, *, avatar: str | None = None) -> str:
         """Store how ``word`` is said (IPA or a respelling); returns the stored pronunciation."""
+        from podium import speech
+
         path = self.lexicon_path(avatar)
         lexicon = self.lexicon(avatar)
         lexicon.add(word, pronunciation)
+        stored = lexicon.entries[word.strip().lower()]
+        # Said once now, so an entry no voice can say is refused here, not in every later render.
+        trial = type(lexicon)({word.strip().lower(): stored})
+        try:
+            speech.synthesize(word.strip(), voice=speech.FAST_VOICE, lexicon=trial)
+        except UserInputError as exc:
+            raise UserInputError(f"'{word}' as {stored!r} cannot be spoken: {exc}") from None
         lexicon.save(path)
-        return lexicon.entries[word.strip().lower()]
+        return stored
 
     def remove_word(self, word: str, *, avatar: str | None = None) -> None:
+        from podium.speech.lexicon import Lexicon
+
         path = self.lexicon_path(avatar)
-        lexicon = self.lexicon(avatar)
+        lexicon = Lexicon.load(path, check=False)  # a bad entry must be removable
         lexicon.remove(word)
         lexicon.save(path)
 

@@ -17,6 +17,9 @@ from podium.speech.markup import check_pronunciations, respell_outside_markup
 FILE_NAME = "lexicon.json"
 FORMAT_VERSION = 1
 _WORD_OK = re.compile(r"^[\w][\w'’.\-]*$", re.UNICODE)
+MAX_WORD, MAX_PRONUNCIATION = 64, 200
+#: Markup and control characters: a pronunciation is said, never parsed.
+_NOT_SPOKEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff<>{}\[\]|&\\`]")
 
 
 @dataclass
@@ -26,8 +29,10 @@ class Lexicon:
     entries: dict = field(default_factory=dict)
 
     @staticmethod
-    def load(path: str | Path) -> "Lexicon":
+    def load(path: str | Path, *, check: bool = True) -> "Lexicon":
         """Read a lexicon file; a missing file is an empty lexicon.
+
+        ``check=False`` reads the entries as they are (to remove a bad one).
 
         Raises
         ------
@@ -45,7 +50,17 @@ class Lexicon:
         except (ValueError, KeyError, TypeError):
             raise UserInputError(f"'{path}' is not a Podium lexicon (JSON with an 'entries' object); "
                                  "fix or delete it") from None
-        return Lexicon({k.lower(): v for k, v in entries.items()})
+        if not check:
+            return Lexicon({k.lower(): v for k, v in entries.items()})
+        lexicon = Lexicon()
+        for word, pronunciation in entries.items():
+            try:
+                lexicon.add(word, pronunciation)
+            except UserInputError as exc:
+                # A hand-edited entry: one clear error naming it, not a failure deep in synthesis.
+                raise UserInputError(f"'{path}' has a bad entry for {word!r}: {exc}; fix it or run "
+                                     f"`podium lexicon remove {word}`") from None
+        return lexicon
 
     def save(self, path: str | Path) -> None:
         """Write atomically, sorted by word."""
@@ -65,9 +80,16 @@ class Lexicon:
             symbols Podium cannot speak (the message says which).
         """
         word = word.strip()
-        if not _WORD_OK.match(word):
+        if not _WORD_OK.fullmatch(word):
             raise UserInputError(f"lexicon entries are single words; {word!r} is not (no spaces or markup)")
-        pronunciation = " ".join(pronunciation.split())
+        pronunciation = " ".join(str(pronunciation).split())
+        if len(word) > MAX_WORD or len(pronunciation) > MAX_PRONUNCIATION:
+            raise UserInputError(f"lexicon entries are at most {MAX_WORD} characters a word and "
+                                 f"{MAX_PRONUNCIATION} a pronunciation")
+        bad = _NOT_SPOKEN.search(pronunciation)
+        if bad is not None:
+            raise UserInputError(f"pronunciation {pronunciation!r} may not contain {bad.group()!r}: give "
+                                 "IPA or a respelling in plain letters")
         try:
             check_pronunciations("{" + word + "|" + pronunciation + "}")
         except ScriptError as exc:

@@ -82,3 +82,10 @@ def check_render_options(options: RenderOptions) -> RenderOptions:
         raise UserInputError(f"speaking rate {options.rate_wpm!r} must be a whole number of words per minute")
     check_layout(options.layout)
     return replace(options, size=check_size(options.size))
+
+# Rows files of `podium batch`: defined beside their reader (lipsync.batch), re-exported here
+# with the other bounds of one request.
+from podium.lipsync.batch import MAX_BATCH_CELL_CHARS as MAX_BATCH_CELL_CHARS  # noqa: E402
+from podium.lipsync.batch import MAX_BATCH_COLUMNS as MAX_BATCH_COLUMNS  # noqa: E402
+from podium.lipsync.batch import MAX_BATCH_FILE_BYTES as MAX_BATCH_FILE_BYTES  # noqa: E402
+from podium.lipsync.batch import MAX_BATCH_ROWS as MAX_BATCH_ROWS  # noqa: E402

@@ -5,6 +5,11 @@ only IPA uses, like ŋ ə ʃ ˈ, or one written between slashes, ``{Nguyen|/nwin
 is a respelling, spoken as those words. Captions always show the written part.
 The lexicon and the number/abbreviation readings (:mod:`speech.readings`) use the
 same mechanism, so every engine applies them the same way.
+
+Escapes: a backslash before one of ``\\ { } | [ ] < >`` makes that character plain text,
+shown and spoken as written, never markup of any kind (``\\[pause 1s\\]`` says "pause 1s");
+:func:`escape` writes a text that way (``podium batch`` does it to every CSV value). A
+backslash before anything else is just a backslash.
 """
 
 from __future__ import annotations
@@ -19,6 +24,41 @@ PRONUNCIATION = re.compile(r"\{([^{}|\n]*)\|([^{}|\n]*)\}")
 #: Characters only IPA uses (not letters of any common spelling): one of them makes a
 #: pronunciation IPA; otherwise it is a respelling ("zum Beispiel", "Señor", "5 dollars").
 IPA_ONLY = set("ˈˌːəɚɪɛæʌɑɒɔʊɐɨɯθðʃʒŋɲʎɹɾʁʔɡ")
+
+#: Characters a backslash makes plain text (see the module's docstring).
+ESCAPABLE = "\\{}|[]<>"
+ESCAPED = re.compile(r"\\([\\{}|\[\]<>])")
+# While a script is parsed, an escaped character is a private-use stand-in (U+E000 plus its
+# code) that no markup pattern matches; pieces() turns it back into the character.
+_HIDE = {c: chr(0xE000 + ord(c)) for c in ESCAPABLE}
+_SHOW = {v: k for k, v in _HIDE.items()}
+
+
+def escape(text: str) -> str:
+    """``text`` with a backslash before every markup character: it reads as plain text."""
+    return re.sub(r"[\\{}|\[\]<>]", lambda m: "\\" + m.group(0), text)
+
+
+def hide_escapes(text: str) -> str:
+    """Each ``\\{``... of ``text`` as its stand-in (done first by :func:`speech.script.parse_script`)."""
+    return ESCAPED.sub(lambda m: _HIDE[m.group(1)], text)
+
+
+def show_escapes(text: str, *, spoken: bool = False) -> str:
+    """Stand-ins back to their characters. ``spoken``: an escaped bracket next to another
+    bracket gets a space between, so that it never opens an engine's ``[[...]]`` block."""
+    if not any(c in _SHOW for c in text):
+        return text
+    out: list[str] = []
+    prev_escaped = False
+    for c in text:
+        escaped = c in _SHOW
+        ch = _SHOW.get(c, c)
+        if spoken and ch in "[]" and out and out[-1] == ch and (escaped or prev_escaped):
+            out.append(" ")
+        out.append(ch)
+        prev_escaped = escaped
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -81,12 +121,17 @@ def pieces(text: str) -> list[Piece]:
     out, pos = [], 0
     for m in PRONUNCIATION.finditer(text):
         if m.start() > pos:
-            out.append(Piece(text[pos:m.start()], text[pos:m.start()]))
-        out.append(Piece(m.group(1).strip(), spoken_form(m.group(2))))
+            out.append(_plain(text[pos:m.start()]))
+        out.append(Piece(show_escapes(m.group(1).strip()),
+                         spoken_form(show_escapes(m.group(2), spoken=True))))
         pos = m.end()
     if pos < len(text):
-        out.append(Piece(text[pos:], text[pos:]))
+        out.append(_plain(text[pos:]))
     return out
+
+
+def _plain(text: str) -> Piece:
+    return Piece(show_escapes(text), show_escapes(text, spoken=True))
 
 
 _PHONEME_BLOCK = re.compile(r"\[\[.*?\]\]")

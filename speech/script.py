@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from podium.common.errors import ScriptError
-from podium.speech.markup import check_pronunciations, mask_pronunciations
+from podium.speech.markup import check_pronunciations, hide_escapes, mask_pronunciations, show_escapes
 from podium.speech.variables import find_placeholders
 
 SENTENCE_PAUSE_S = 0.35
@@ -89,6 +89,7 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 
 def _is_speakable(text: str) -> bool:
+    text = show_escapes(text)
     return any(not (c.isspace() or unicodedata.category(c).startswith("P")) for c in text)
 
 
@@ -217,7 +218,8 @@ def parse_script(text: str) -> tuple[Segment, ...]:
     text : str
         The script: plain text in any language espeak-ng speaks, with optional
         ``[pause 1.5s]`` / ``[pause 500ms]`` markup. A blank line separates
-        paragraphs.
+        paragraphs. A backslash makes a markup character plain (``\\[``, ``\\{``...;
+        see :mod:`speech.markup`).
 
     Returns
     -------
@@ -236,6 +238,7 @@ def parse_script(text: str) -> tuple[Segment, ...]:
         raise ScriptError(f"the script must be text, got {type(text).__name__}")
     from podium.speech.ssml import is_ssml, ssml_to_script
 
+    text = hide_escapes(text)  # "\\[" and the like are plain characters from here on
     if is_ssml(text):
         text = ssml_to_script(text)
     check_pronunciations(text)

@@ -2,6 +2,10 @@
 
 A placeholder that is not filled is an error, never spoken aloud: a video that
 says "curly curly first name" to a customer is worse than no video.
+
+A value is plain text, never markup: its ``{ } | [ ] < > \\`` are escaped
+(:func:`speech.markup.escape`), so ``{Alice|you are fired}`` or ``[pause 10s]`` in a CSV
+cell is shown and spoken as written. An escaped brace (``\\{``) is no placeholder either.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from podium.common.errors import ScriptError
+from podium.speech.markup import ESCAPED, escape
+from podium.speech.ssml import is_ssml
 
 #: ``{{ name }}``: letters, digits, ``_`` and ``-``; spaces inside the braces are allowed.
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]*)\s*\}\}")
@@ -30,6 +36,11 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _unescaped(template: str) -> str:
+    """``template`` with each escape (``\\{``...) blanked, same length."""
+    return ESCAPED.sub("  ", template)
+
+
 def find_placeholders(template: str) -> list[Placeholder]:
     """All ``{{name}}`` placeholders of ``template`` in order.
 
@@ -39,6 +50,7 @@ def find_placeholders(template: str) -> list[Placeholder]:
         A placeholder with an empty or malformed name, or a ``{{`` never closed.
     """
     out = []
+    template = _unescaped(template)
     for m in PLACEHOLDER.finditer(template):
         line, col = _line_col(template, m.start())
         name = m.group(1)
@@ -73,7 +85,9 @@ def fill_variables(template: str, values: Mapping[str, object]) -> str:
     template : str
         Script with placeholders.
     values : mapping of str to object
-        Values by variable name; converted with ``str``. Extra keys are ignored.
+        Values by variable name; converted with ``str``, whitespace (line breaks too)
+        collapsed to single spaces, markup characters escaped (plain text: shown and
+        spoken as written; in an SSML template also XML-escaped). Extra keys are ignored.
 
     Returns
     -------
@@ -95,4 +109,16 @@ def fill_variables(template: str, values: Mapping[str, object]) -> str:
                 f"variable {{{{{p.name}}}}} at line {p.line}, column {p.column} {what} "
                 f"(columns available: {known})"
             )
-    return PLACEHOLDER.sub(lambda m: " ".join(str(values[m.group(1)]).split()), template)
+    xml = is_ssml(template)
+
+    def plain(name: str) -> str:
+        value = " ".join(str(values[name]).split())
+        if xml:  # before the backslashes, which leave no "<" or "&" to XML-escape
+            value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return escape(value)
+
+    out, pos = [], 0
+    for m in PLACEHOLDER.finditer(_unescaped(template)):
+        out += [template[pos:m.start()], plain(m.group(1))]
+        pos = m.end()
+    return "".join(out) + template[pos:]

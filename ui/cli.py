@@ -29,7 +29,7 @@ def _library(args):
 def _progress():
     from podium.ui.progress_bar import TerminalProgress
 
-    return TerminalProgress()
+    return _StopAware(TerminalProgress())
 
 
 def cmd_avatar_create(args) -> int:
@@ -214,9 +214,19 @@ def cmd_batch(args) -> int:
         detail = f"{row.file.name} ({row.duration:.1f} s)" if row.file and row.duration else ""
         print(f"row {row.index}: {row.status} {detail}{row.error or ''}".rstrip())
 
-    summary = lib.batch(args.avatar, read_script_file(args.script), args.rows, args.out,
-                        options=_render_options(args), name_column=args.name_column, progress=bar,
-                        on_row=report)
+    from podium.lipsync.batch import BatchInterrupted
+
+    try:
+        summary = lib.batch(args.avatar, read_script_file(args.script), args.rows, args.out,
+                            options=_render_options(args), name_column=args.name_column, progress=bar,
+                            on_row=report)
+    except BatchInterrupted as stop:  # Ctrl-C or SIGTERM: say what is there
+        bar.close()
+        done = stop.summary
+        there = f" ({done.count('skipped')} were there already)" if done.count("skipped") else ""
+        print(f"podium: interrupted; {done.count('rendered')} of {stop.total} videos written{there}, "
+              f"summary in {done.summary_csv}", file=sys.stderr)
+        return 130
     bar.close()
     print(f"{summary.count('rendered')} rendered, {summary.count('skipped')} already there, "
           f"{summary.count('failed')} failed; summary in {summary.summary_csv}")
@@ -424,6 +434,51 @@ def _hide_native_logs() -> None:
         pass
 
 
+_stop_requested = False  # set by _interrupt: Ctrl-C or SIGTERM came
+
+
+def _interrupt(signum, frame):
+    global _stop_requested
+    _stop_requested = True
+    raise KeyboardInterrupt
+
+
+class _StopAware:
+    """A progress bar that raises the interrupt again at the next step: Python drops an
+    exception raised in a C library's callback (espeak-ng's), so a signal that lands there
+    would otherwise be lost."""
+
+    def __init__(self, bar):
+        self._bar = bar
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if _stop_requested:
+            raise KeyboardInterrupt
+        self._bar(stage, done, total)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _stop_on_signals() -> dict:
+    """SIGTERM (``kill``, a service manager, a container stop) stops podium like Ctrl-C: a
+    KeyboardInterrupt in the main thread, so temporaries are removed and a batch writes its
+    summary. A signal ignored from the start (``nohup``) stays ignored. Returns the handlers
+    it replaced (none outside the main thread)."""
+    import signal
+
+    global _stop_requested
+    _stop_requested = False
+    replaced = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                replaced[sig] = signal.signal(sig, _interrupt)
+        except ValueError:  # not the main thread (main() called by a worker): leave it be
+            break
+    return replaced
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -431,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     _hide_native_logs()
     if not hasattr(args, "home"):
         args.home = None
+    previous_handlers = _stop_on_signals()
     try:
         return args.func(args)
     except UserInputError as exc:
@@ -439,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     except PodiumError as exc:
         print(f"podium: failed: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a batch says itself what it wrote (cmd_batch)
         print("podium: interrupted; nothing was written", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
@@ -448,6 +504,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"podium: internal error: {type(exc).__name__}: {exc} "
               "(set PODIUM_DEBUG=1 for details)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        import signal
+
+        for sig, handler in previous_handlers.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
 
 
 def entry() -> None:

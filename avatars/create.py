@@ -45,8 +45,8 @@ def check_consent_name(consent) -> str:
     """
     if not isinstance(consent, str) or not consent.strip():
         raise UserInputError(
-            "creating an avatar needs the presenter's consent: add --consent \"Full Name\" "
-            "(the person shown, who agreed to be turned into an avatar)")
+            "creating an avatar needs consent: give the full name of the person shown, who "
+            "agreed to be turned into an avatar (--consent \"Full Name\")")
     name = unicodedata.normalize("NFC", " ".join(consent.split()))
     bad = _NOT_IN_A_NAME.search(name)
     if bad is not None:

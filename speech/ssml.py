@@ -19,11 +19,25 @@ _TIME = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)\s*$", re.IGNORECASE)
 SUPPORTED = ("speak", "break", "phoneme", "prosody", "say-as", "sub", "p", "s", "emphasis", "mark")
 
 
+#: What may come before ``<speak``: an XML declaration, comments, a DOCTYPE (no internal subset).
+_PROLOGUE = re.compile(r"\s*(?:<\?xml[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\]\s*)?>)", re.S | re.I)
+
+
+def _skip_prologue(text: str) -> tuple[str, bool]:
+    """The text after the prologue, and whether the DOCTYPE declares anything of its own."""
+    pos, internal = 0, False
+    while True:
+        m = _PROLOGUE.match(text, pos)
+        if m is None or m.end() == pos:
+            return text[pos:].lstrip(), internal
+        internal = internal or (m.group().lstrip()[:9].upper() == "<!DOCTYPE" and "[" in m.group())
+        pos = m.end()
+
+
 def is_ssml(text: str) -> bool:
-    """True when the script is an SSML document (starts with ``<speak``, optionally after
-    an XML declaration)."""
-    head = re.sub(r"^\s*(<\?xml[^>]*\?>)?\s*", "", text)
-    return head.startswith("<speak")
+    """True when the script is an SSML document: ``<speak`` first, after an optional XML
+    declaration, comments and DOCTYPE."""
+    return _skip_prologue(text)[0].startswith("<speak")
 
 
 def _fail(message: str, line: int | None) -> ScriptError:
@@ -41,6 +55,14 @@ def ssml_to_script(text: str) -> str:
         Not well-formed XML (with line and column), an unsupported tag or attribute
         value (with the tag's line).
     """
+    body, internal = _skip_prologue(text)
+    if internal:
+        # Entity declarations are how XML bombs and external-file reads get in.
+        raise _fail("a DOCTYPE that declares entities is not accepted; remove its [...] part", 1)
+    if re.search(r"<!DOCTYPE|<!ENTITY", body, re.I):
+        raise _fail("a DOCTYPE or ENTITY inside the document is not accepted", None)
+    # Line numbers stay right: the prologue is blanked, not cut.
+    text = re.sub(r"[^\n]", " ", text[: len(text) - len(body)]) + body
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:

@@ -68,8 +68,11 @@ def cmd_avatar_list(args) -> int:
     if not names:
         print(f"no avatars yet in {lib.store.root}; create one with `podium avatar create`")
         return 0
-    for name in names:
-        m = lib.avatar(name).manifest
+    for name, record, damage in lib.store.listing():
+        if record is None:
+            print(f"{name:<24} DAMAGED  {damage}")
+            continue
+        m = record.manifest
         print(f"{name:<24} {m.kind:<8} {m.frame_size[0]}x{m.frame_size[1]}  consent: {m.consent.name}")
     return 0
 
@@ -509,7 +512,6 @@ def main(argv: list[str] | None = None) -> int:
 
         for sig, handler in previous_handlers.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-
 
 
 def entry() -> None:

@@ -20,19 +20,21 @@ from podium.avatars.quality import FootageLimits
 from podium.avatars.tracking import FaceTracker
 from podium.avatars.warp import warp_maps
 from podium.common.errors import FootageError
-from podium.common.media import VideoWriter
+from podium.common.media import VideoWriter, check_image_size
 from podium.common.progress import Progress, silent
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 def load_portrait(path: str | Path) -> np.ndarray:
-    """Read a portrait as RGB uint8 (h, w, 3) with even sides, at most MAX_SIDE px."""
+    """Read a portrait as RGB uint8 (h, w, 3) with even sides, at most MAX_SIDE px; its size
+    is checked on its header before it is decoded (:func:`podium.common.media.check_image_size`)."""
     path = Path(path)
     if not path.is_file():
         raise FootageError(f"photo not found: '{path}'; check the path")
     if path.suffix.lower() not in PHOTO_SUFFIXES:
         raise FootageError(f"'{path.name}' is not a supported photo; use JPEG, PNG or WebP")
+    check_image_size(path, "photo", error=FootageError)
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise FootageError(f"'{path.name}' could not be read as an image; is the file corrupt?")

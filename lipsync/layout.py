@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from podium.common.errors import UserInputError
+from podium.common.media import check_image_size
 
 #: Output sizes (width, height) per aspect ratio.
 ASPECT_SIZES = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (720, 720)}
@@ -64,9 +65,12 @@ class Layout:
 
 
 def _read_image(path: str | Path, what: str) -> np.ndarray:
+    """An image as RGB, its size checked on its header before it is decoded
+    (:func:`podium.common.media.check_image_size`)."""
     p = Path(path)
     if not p.is_file():
         raise UserInputError(f"{what} image not found: '{p}'; check the path")
+    check_image_size(p, what)
     img = cv2.imread(str(p), cv2.IMREAD_COLOR)
     if img is None:
         raise UserInputError(f"'{p.name}' is not an image OpenCV can read; give a PNG or JPEG {what}")
@@ -89,7 +93,8 @@ def check_layout(layout: Layout) -> Layout:
     ------
     UserInputError
         Unknown aspect, a background that is neither a colour nor a readable
-        image, or an unreadable slide.
+        image, an unreadable slide, or an image over the size bounds (read from its
+        header before it is decoded).
     """
     if layout.aspect != "source" and layout.aspect not in ASPECT_SIZES:
         raise UserInputError(f"layout {layout.aspect!r} is not one of 16:9, 9:16, 1:1 (or source)")

@@ -11,6 +11,11 @@ same presenter: course content as one file.
 
 Slide paths are relative to the YAML file. A scene without a slide shows the
 presenter full frame.
+
+Bounds, checked before anything is built from the file: at most
+:data:`MAX_SCENES_FILE_BYTES`, no YAML anchors or aliases (``&name`` / ``*name``: a few
+lines of them can stand for billions of items), at most :data:`MAX_SCENES` scenes, each
+slide within the image bounds and all scripts together within the longest video.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from typing import Callable
 import numpy as np
 
 from podium.avatars.library import AvatarRecord
-from podium.common.errors import UserInputError
+from podium.common.errors import ScriptError, UserInputError
+from podium.common.media import check_image_size, env_limit
 from podium.common.progress import Progress, silent
 from podium.lipsync.pipeline import (
     RenderOptions,
@@ -37,6 +43,12 @@ from podium.speech.utterance import Utterance
 
 #: Silence between scenes, seconds: the slide changes in the middle of it.
 SCENE_GAP_S = 0.8
+#: Largest scenes file read, bytes.
+MAX_SCENES_FILE_BYTES = 1 << 20
+#: Most scenes in one video ($PODIUM_MAX_SCENES raises it).
+MAX_SCENES = 200
+#: Deepest nesting of a scenes file (it needs 4: scenes, the list, a scene, its values).
+_MAX_YAML_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -56,32 +68,81 @@ def split_script(script: str) -> list[str]:
     return [part.strip() for part in _SEPARATOR.split(script) if part.strip()]
 
 
+def max_scenes() -> int:
+    """The most scenes in one video (:data:`MAX_SCENES`, or $PODIUM_MAX_SCENES)."""
+    return int(env_limit("PODIUM_MAX_SCENES", MAX_SCENES))
+
+
+def _too_many_scenes(count: int, where: str) -> UserInputError:
+    return UserInputError(f"{where} has {count} scenes; the most is {max_scenes()} (set "
+                          "PODIUM_MAX_SCENES for more); split it into several videos")
+
+
+def _read_yaml(path: Path):
+    """The YAML document of ``path`` as plain Python data, refusing anchors and aliases while
+    the node graph is composed, before any Python object is built from it."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            mark = event.start_mark
+            at = f"line {mark.line + 1}, column {mark.column + 1}"
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise UserInputError(f"'{path.name}' uses a YAML anchor or alias (&name / *name) at "
+                                     f"{at}; write each scene out in full")
+            if self.depth >= _MAX_YAML_DEPTH:
+                raise UserInputError(f"'{path.name}' is nested too deeply at {at} to be a scenes "
+                                     "file; see the README for the format")
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_SCENES_FILE_BYTES + 1)
+    if len(raw) > MAX_SCENES_FILE_BYTES:
+        raise UserInputError(f"scenes file '{path.name}' is over {MAX_SCENES_FILE_BYTES // 1024} KB; "
+                             "split it into several videos")
+    loader = None
+    try:
+        loader = Loader(raw.decode("utf-8"))
+        return loader.get_single_data()
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
+        raise UserInputError(f"'{path.name}' is not valid YAML{at}; see the README for the format") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
 def load_scenes(path: str | Path) -> list[Scene]:
     """Read a scenes YAML file (see the module docstring).
 
     Raises
     ------
     UserInputError
-        Missing file, bad YAML, no scenes, a scene without a script, a missing slide.
+        Missing file, over :data:`MAX_SCENES_FILE_BYTES`, YAML anchors or aliases, bad YAML,
+        no scenes or more than :data:`MAX_SCENES`, a scene without a script, a missing slide.
     """
-    import yaml
-
     path = Path(path)
     if not path.is_file():
         raise UserInputError(f"scenes file not found: '{path}'")
-    try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
-        raise UserInputError(f"'{path.name}' is not valid YAML{at}; see the README for the format") from None
+    data = _read_yaml(path)
     items = data.get("scenes") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise UserInputError(f"'{path.name}' has no scenes; write a list under 'scenes:' with a "
                              "slide and a script each")
+    if len(items) > max_scenes():
+        raise _too_many_scenes(len(items), f"'{path.name}'")
     scenes = []
     for i, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or not str(item.get("script") or "").strip():
+        if not isinstance(item, dict) or not isinstance(item.get("script"), (str, int, float)) \
+                or not str(item["script"]).strip():
             raise UserInputError(f"scene {i} of '{path.name}' has no script")
         slide = item.get("slide")
         slide_path = None
@@ -91,6 +152,38 @@ def load_scenes(path: str | Path) -> list[Scene]:
                 raise UserInputError(f"scene {i}: slide '{slide}' not found next to '{path.name}'")
         scenes.append(Scene(str(item["script"]), slide_path))
     return scenes
+
+
+def check_scenes(scenes: list[Scene]) -> float:
+    """Every check of a scenes request that needs no avatar: how many, each slide there and
+    within the image bounds (its header only), each script's markup, and all of them together
+    (with the gaps between) within the longest video. Returns that estimated length, seconds.
+
+    Raises
+    ------
+    UserInputError
+        The first problem, naming its scene.
+    """
+    from podium import speech
+    from podium.speech.script import check_duration
+
+    if len(scenes) > max_scenes():
+        raise _too_many_scenes(len(scenes), "the video")
+    segments: list = []
+    for k, scene in enumerate(scenes, start=1):
+        if scene.slide is not None:
+            if not Path(scene.slide).is_file():
+                raise UserInputError(f"scene {k}: slide '{scene.slide}' not found")
+            try:
+                check_image_size(scene.slide, "slide")
+            except UserInputError as exc:
+                raise UserInputError(f"scene {k}: {exc}") from None
+        try:
+            parsed = speech.parse_script(scene.script)
+        except ScriptError as exc:
+            raise ScriptError(f"scene {k}: {exc}") from None
+        segments += ([speech.PauseSegment(SCENE_GAP_S)] if segments else []) + list(parsed)
+    return check_duration(segments, what="the scenes together")
 
 
 def join_utterances(utterances, *, gap_s: float = SCENE_GAP_S):
@@ -131,11 +224,8 @@ def render_scenes(record: AvatarRecord, scenes: list[Scene], out: str | Path, *,
     Steps: 1. check the request and every scene's markup; 2. :func:`scenes_speech`;
     3. render, the slide changing in the pause before each scene.
     """
-    from podium import speech
-
     out = check_render_request(out, options)
-    for scene in scenes:
-        speech.parse_script(scene.script)  # every scene's markup before any slow work
+    check_scenes(scenes)  # every scene's slide, markup and length before any slow work
     utterance, slide_at = scenes_speech(record, scenes, options=options, progress=progress)
     return draw_video(record, utterance, out, options=options, progress=progress, slide_at=slide_at)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podium.common.errors import ScriptError, UserInputError
+from podium.common.errors import FootageError, ScriptError, UserInputError
 
 #: Largest script file read, bytes.
 MAX_SCRIPT_FILE_BYTES = 1 << 20
@@ -23,9 +23,11 @@ class Speech:
     Attributes
     ----------
     script : str or None
-        Script text with markup (pauses, pronunciations, SSML...).
+        Script text with markup (pauses, pronunciations, SSML...), at most
+        :data:`podium.speech.script.MAX_SCRIPT_CHARS` characters lasting at most the longest
+        video (:data:`podium.limits.MAX_VIDEO_MINUTES`).
     recording : Path or None
-        An audio (or video) file of a voice.
+        An audio (or video) file of a voice with an audio stream, at most the longest video.
     transcript : str or None
         What the recording says (better English lip timing).
     language : str or None
@@ -48,7 +50,8 @@ class Speech:
         Raises
         ------
         ScriptError
-            Empty script, ``{{variables}}`` left unfilled, or bad markup.
+            Empty script, ``{{variables}}`` left unfilled, bad markup, too many characters,
+            or pauses and speech longer than the longest video.
         """
         from podium import speech
 
@@ -74,10 +77,14 @@ class Speech:
             What the recording says.
         language : str, optional
             The recording's language, e.g. "en", "de".
+
+        Raises
+        ------
+        UserInputError
+            Missing file, no audio stream, or longer than the longest video
+            (:func:`check_recording`).
         """
-        path = Path(path)
-        if not path.is_file():
-            raise UserInputError(f"recording not found: '{path}'; check the path")
+        path = check_recording(path)
         transcript = transcript.strip() if transcript and transcript.strip() else None
         language = language.strip() if language and language.strip() else None
         return cls(recording=path, transcript=transcript, language=language)
@@ -94,6 +101,37 @@ class Speech:
         one_line = " ".join((self.script or "").split())
         shown = one_line if len(one_line) <= 50 else one_line[:49] + "…"
         return f"Speech(script={shown!r}, {len(self.script or '')} characters)"
+
+
+def check_recording(path: str | Path) -> Path:
+    """A recording's path, checked from its headers (nothing is decoded): it exists, has an
+    audio stream, and lasts at most the longest video (:func:`podium.common.media.max_video_seconds`).
+
+    Raises
+    ------
+    UserInputError
+        What is wrong, naming the file.
+    """
+    from podium.common.media import format_duration, max_video_seconds, probe, video_length_hint
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"recording not found: '{path}'; check the path")
+    try:
+        info = probe(path)
+    except FootageError:
+        raise UserInputError(f"'{path.name}' is not an audio file ffmpeg can read; give a WAV, MP3, "
+                             "M4A or FLAC recording") from None
+    if not info.has_audio:
+        raise UserInputError(f"'{path.name}' has no audio stream; give a recording of the voice "
+                             "(WAV, MP3, M4A, FLAC, or a video with sound)")
+    if not info.duration > 0:
+        raise UserInputError(f"the length of '{path.name}' cannot be read from its header; convert "
+                             "it to WAV or FLAC first")
+    if info.duration > max_video_seconds():
+        raise UserInputError(f"recording '{path.name}' lasts {format_duration(info.duration)}; "
+                             f"{video_length_hint()}; cut it into several videos")
+    return path
 
 
 def read_script_file(path: str | Path) -> str:

@@ -5,6 +5,10 @@ silence (at most :data:`MAX_PAUSE_S`). Besides that, a sentence end gives
 :data:`SENTENCE_PAUSE_S` of silence and a blank line :data:`PARAGRAPH_PAUSE_S`.
 Where pauses meet, an explicit ``[pause]`` replaces the natural ones, so the
 silence is what the author wrote; several explicit pauses add up.
+
+A script is bounded before it is parsed: at most :data:`MAX_SCRIPT_CHARS` characters, and
+its pauses plus an estimate of its spoken time (:func:`estimated_seconds`) at most the
+longest video (:func:`podium.common.media.max_video_seconds`).
 """
 
 from __future__ import annotations
@@ -15,12 +19,18 @@ from dataclasses import dataclass
 from typing import Union
 
 from podium.common.errors import ScriptError
+from podium.common.media import env_limit, format_duration, max_video_seconds, video_length_hint
 from podium.speech.markup import check_pronunciations, hide_escapes, mask_pronunciations, show_escapes
 from podium.speech.variables import find_placeholders
 
 SENTENCE_PAUSE_S = 0.35
 PARAGRAPH_PAUSE_S = 0.8
 MAX_PAUSE_S = 10.0
+#: Longest script, characters ($PODIUM_MAX_SCRIPT_CHARS raises it).
+MAX_SCRIPT_CHARS = 100_000
+#: A fast speaker's characters per second (about 240 words a minute): spoken time is
+#: estimated at this rate, so the estimate errs short and refuses only what is surely too long.
+FAST_CHARS_PER_S = 20.0
 
 _MARKUP_EXAMPLE = "write it like [pause 1.5s] or [pause 500ms]"
 
@@ -75,6 +85,7 @@ _CLOSERS = "\"'”’»)]}」』）】"
 _SENTENCE_END = re.compile(
     rf"(?:[.!?…]+[{re.escape(_CLOSERS)}]*(?=\s|$))|(?:[。！？｡]+[{re.escape(_CLOSERS)}]*)"
 )
+_NEXT_WORD = re.compile(r"\s*(\S*)")
 # A "." after these is usually not a sentence end.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st vs mt no nr fig approx dept est "
@@ -106,13 +117,14 @@ _MONTHS = frozenset(
 
 
 def _is_ordinal_date(before: str, following: str) -> bool:
-    word = before.split()[-1] if before.split() else ""
-    nxt = following.split()[0].strip(",.;:").lower() if following.split() else ""
+    # Only the words next to the mark are split off, so a long paragraph stays linear.
+    word = before.rsplit(None, 1)[-1] if before.strip() else ""
+    nxt = following.split(None, 1)[0].strip(",.;:").lower() if following.strip() else ""
     return word.isdigit() and 1 <= int(word) <= 31 and nxt in _MONTHS
 
 
 def _is_abbreviation(before: str) -> bool:
-    word = before.split()[-1] if before.split() else ""
+    word = before.rsplit(None, 1)[-1] if before.strip() else ""
     word = word.lstrip(_CLOSERS + "([{\"'“‘«").rstrip(".")
     if not word:
         return False
@@ -144,7 +156,7 @@ def split_sentences(paragraph: str) -> list[str]:
         if mark.startswith(".") and not mark.startswith("..."):
             if _is_abbreviation(paragraph[start : m.start()]):
                 continue
-            following = paragraph[m.end() :].lstrip()
+            following = _NEXT_WORD.match(paragraph, m.end()).group(1)
             if _is_ordinal_date(paragraph[start : m.start()], following):
                 continue
             # "co. ltd" or "approx. ten": a lower-case word does not start a sentence.
@@ -210,6 +222,70 @@ def _parse_rate(text: str, start: int) -> tuple[float | None, int]:
     return value, close + 1
 
 
+def max_script_chars() -> int:
+    """The longest script, characters (:data:`MAX_SCRIPT_CHARS`, or $PODIUM_MAX_SCRIPT_CHARS)."""
+    return int(env_limit("PODIUM_MAX_SCRIPT_CHARS", MAX_SCRIPT_CHARS))
+
+
+def estimated_seconds(segments) -> float:
+    """How long ``segments`` last at least: every pause, plus each text's characters at
+    :data:`FAST_CHARS_PER_S` (times its ``[rate]``)."""
+    total = 0.0
+    for seg in segments:
+        if isinstance(seg, PauseSegment):
+            total += seg.seconds
+        else:
+            total += len(seg.text) / (FAST_CHARS_PER_S * (seg.rate or 1.0))
+    return total
+
+
+def check_duration(segments, *, what: str = "the script") -> float:
+    """:func:`estimated_seconds` of ``segments``, or :class:`ScriptError` past the longest video."""
+    seconds = estimated_seconds(segments)
+    if seconds > max_video_seconds():
+        pauses = sum(seg.seconds for seg in segments if isinstance(seg, PauseSegment))
+        raise ScriptError(
+            f"{what} would last at least {format_duration(seconds)} ({format_duration(pauses)} "
+            f"of pauses, {format_duration(seconds - pauses)} of speech at a fast pace); "
+            f"{video_length_hint()}; split it into several videos")
+    return seconds
+
+
+def _check_length(text: str) -> None:
+    limit = max_script_chars()
+    if len(text) > limit:
+        raise ScriptError(f"the script is {len(text):,} characters; the longest is {limit:,} (set "
+                          "PODIUM_MAX_SCRIPT_CHARS for more); split it into several videos")
+
+
+#: Characters no script needs that change what is heard or shown without being seen: C0/C1
+#: controls (NUL cut the audio short while the captions kept the sentence), bidi overrides,
+#: embeddings and isolates. Tab and line breaks are fine.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_characters(text: str) -> str:
+    """The script as every later step reads it: a byte-order mark dropped, Unicode line and
+    paragraph separators as line breaks; control and direction-override characters refused.
+
+    Raises
+    ------
+    ScriptError
+        Names the character (U+XXXX) with its line and column.
+    """
+    text = text.lstrip("\ufeff").replace("\ufeff", "")  # a BOM, or a zero-width no-break space
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    text = text.replace("\u2029", "\n\n").replace("\x85", "\n")
+    bad = _INVISIBLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise ScriptError(f"the script has an invisible control character U+{ord(bad.group()):04X} at line "
+                          f"{line}, column {column}; remove it (it would be heard or shown differently "
+                          "from what you see)")
+    return text
+
+
 def parse_script(text: str) -> tuple[Segment, ...]:
     """Turn script text into texts to speak and silences between them.
 
@@ -231,11 +307,14 @@ def parse_script(text: str) -> tuple[Segment, ...]:
     Raises
     ------
     ScriptError
-        The script has nothing to speak, or has bad ``[pause]`` markup (the
-        message gives line and column).
+        The script has nothing to speak, has bad ``[pause]`` markup (the
+        message gives line and column), is over :data:`MAX_SCRIPT_CHARS`, or
+        would make a video longer than the longest (:func:`check_duration`).
     """
     if not isinstance(text, str):
         raise ScriptError(f"the script must be text, got {type(text).__name__}")
+    _check_length(text)
+    text = clean_characters(text)
     from podium.speech.ssml import is_ssml, ssml_to_script
 
     text = hide_escapes(text)  # "\\[" and the like are plain characters from here on
@@ -272,6 +351,7 @@ def parse_script(text: str) -> tuple[Segment, ...]:
     pos = 0
     rate: float | None = None
     rate_open_at = -1
+    paused, longest = 0.0, max_video_seconds()
     for m in _PAUSE_START.finditer(text):
         if m.start() < pos:
             continue
@@ -279,6 +359,11 @@ def parse_script(text: str) -> tuple[Segment, ...]:
         if m.group(1).lower() == "pause":
             seconds, pos = _parse_pause(text, m.start())
             items.append(("explicit", seconds))
+            paused += seconds
+            if paused > longest:  # stop as soon as the pauses alone are too long
+                raise ScriptError(f"the script's [pause] markup adds up to over "
+                                  f"{format_duration(longest)}; {video_length_hint()}; split it "
+                                  "into several videos")
             continue
         value, pos = _parse_rate(text, m.start())
         if value is None:
@@ -352,4 +437,5 @@ def parse_script(text: str) -> tuple[Segment, ...]:
     last = max(i for i, s in enumerate(segments) if isinstance(s, TextSegment))
     if not segments[last].ends_sentence:
         segments[last] = TextSegment(segments[last].text, True, segments[last].rate)
+    check_duration(segments)
     return tuple(segments)

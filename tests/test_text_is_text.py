@@ -9,8 +9,10 @@ import pytest
 from conftest import run_cli, tree_snapshot
 
 import podium
+from podium import speech
 from podium.common.errors import UserInputError
 from podium.samples import PORTRAIT
+from podium.speech import FAST_VOICE
 from podium.speech.lexicon import Lexicon
 
 
@@ -67,3 +69,33 @@ def test_a_consent_name_in_any_script_is_kept():
         assert check_consent_name(f"  {name} ") == name
     with pytest.raises(podium.UserInputError):
         podium.Library("/nonexistent-home").create_avatar("x", photo=PORTRAIT, consent="Ann\x00")
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x07", "\x08", "\u202e", "\u2066"])
+def test_control_characters_are_refused_with_where(char):
+    with pytest.raises(podium.UserInputError, match=rf"U\+{ord(char):04X} at line 2, column 6"):
+        podium.Speech.from_script(f"First line.\nHello{char} world, the rest.")
+
+
+def _said(script):
+    utt = speech.synthesize(script, voice=FAST_VOICE)
+    return [w.text for w in utt.words], [s.text for s in utt.sentences]
+
+
+@pytest.mark.parametrize("prologue", ["\ufeff", "<!-- reviewed by legal -->\n",
+                                      '<?xml version="1.0"?>\n<!DOCTYPE speak PUBLIC "-//W3C//DTD '
+                                      'SYNTHESIS 1.0//EN" "synthesis.dtd">\n'])
+def test_ssml_after_a_bom_comment_or_doctype_is_ssml(prologue):
+    words, sentences = _said(prologue + '<speak>Hello <break time="300ms"/> there.</speak>')
+    assert words == ["Hello", "there."] or [w.strip(".") for w in words] == ["Hello", "there"]
+    assert not any("speak" in s or "\ufeff" in s or "<" in s for s in sentences), sentences
+
+
+def test_a_bom_never_leads_the_first_caption():
+    words, sentences = _said("\ufeffWelcome aboard.")
+    assert sentences[0].startswith("Welcome") and words[0] == "Welcome"
+
+
+def test_ssml_entities_are_refused():
+    with pytest.raises(podium.UserInputError, match="DOCTYPE"):
+        podium.Speech.from_script('<!DOCTYPE speak [<!ENTITY x "xxxxxxxx">]><speak>&x;&x;</speak>')

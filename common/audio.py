@@ -52,7 +52,11 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
         return float("-inf")
     sq = np.concatenate([[0.0], np.cumsum(x * x)])
     starts = np.arange(0, len(x) - block + 1, hop)
-    power = (sq[starts + block] - sq[starts]) / block
+    return _gated_loudness((sq[starts + block] - sq[starts]) / block)
+
+
+def _gated_loudness(power: np.ndarray) -> float:
+    """BS.1770 gating of the mean-square power of each 400 ms block: LUFS, or ``-inf``."""
     loud = -0.691 + 10 * np.log10(np.maximum(power, 1e-20))
     power = power[loud > ABSOLUTE_GATE]
     if power.size == 0:
@@ -187,14 +191,7 @@ class LoudnessMeter:
         sums = np.asarray(self._hop_sums)
         if len(sums) < 4:
             return float("-inf")
-        power = (sums[:-3] + sums[1:-2] + sums[2:-1] + sums[3:]) / self.block
-        loud = -0.691 + 10 * np.log10(np.maximum(power, 1e-20))
-        power = power[loud > ABSOLUTE_GATE]
-        if power.size == 0:
-            return float("-inf")
-        gate = -0.691 + 10 * np.log10(power.mean()) + RELATIVE_GATE
-        power = power[-0.691 + 10 * np.log10(power) > gate]
-        return float(-0.691 + 10 * np.log10(power.mean()))
+        return _gated_loudness((sums[:-3] + sums[1:-2] + sums[2:-1] + sums[3:]) / self.block)
 
 
 def _chunks(n: int, size: int):

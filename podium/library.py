@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from podium.avatars import AvatarLibrary, AvatarRecord, check_name
+from podium.avatars.manifest import RENDERERS as AVATAR_RENDERERS
 from podium.avatars.manifest import AvatarManifest, SpeechDefaults
 from podium.common.errors import UserInputError
 from podium.common.progress import Progress, silent
@@ -83,8 +84,8 @@ class Library:
 
         check_name(name)
         check_consent_name(consent)
-        if renderer not in ("warp", "neural"):
-            raise UserInputError(f"unknown renderer '{renderer}'; use warp or neural")
+        if renderer not in AVATAR_RENDERERS:
+            raise UserInputError(f"unknown renderer '{renderer}'; use {' or '.join(AVATAR_RENDERERS)}")
         if train_minutes is not None:
             if renderer != "neural":
                 raise UserInputError("a training time is for the neural renderer (the warp renderer "

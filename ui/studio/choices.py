@@ -10,7 +10,7 @@ from pathlib import Path
 from podium.common.errors import UserInputError
 from podium.library import Avatar, Library
 from podium.limits import RENDERERS
-from podium.lipsync.layout import Layout
+from podium.lipsync.layout import ASPECT_SIZES, Layout
 from podium.lipsync.pipeline import RenderOptions
 from podium.ui.studio import uploads
 
@@ -21,7 +21,7 @@ SIZES = {
     "720×1280 (portrait)": (720, 1280),
     "1080×1080 (square)": (1080, 1080),
 }
-LAYOUTS = ("source", "16:9", "9:16", "1:1")
+LAYOUTS = ("source", *ASPECT_SIZES)
 #: The voice dropdown's first choice: the avatar's stored voice, else the default one.
 OWN_VOICE = ""
 DEFAULT_MUSIC_VOLUME = -20.0

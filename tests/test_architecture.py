@@ -9,14 +9,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 #: Package name inside ``podium`` -> its folder in the repository.
 FOLDERS = {"common": "common", "avatars": "avatars", "lipsync": "lipsync", "speech": "speech",
-           "ui": "ui", "facade": "podium", "samples": "samples"}
+           "provenance": "provenance", "ui": "ui", "facade": "podium", "samples": "samples"}
 ALLOWED = {
     "common": set(),
     "samples": set(),
     "speech": {"common"},
     "avatars": {"common"},
-    "lipsync": {"common", "speech", "avatars"},
-    "facade": {"common", "speech", "avatars", "lipsync", "samples"},
+    "provenance": {"common"},
+    "lipsync": {"common", "speech", "avatars", "provenance"},
+    "facade": {"common", "speech", "avatars", "lipsync", "provenance", "samples"},
     "ui": set(FOLDERS),
 }
 

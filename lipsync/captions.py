@@ -270,6 +270,149 @@ def make_cues(utterance: Utterance, *, max_chars: int = 42, max_lines: int = 2) 
     return out
 
 
+#: "This video was generated with AI." per language (ISO 639-1 codes; Chinese in simplified and
+#: traditional script). Keys are what :func:`disclosure_text` looks up after normalising a code.
+DISCLOSURE_TEXTS = {
+    "en": "This video was generated with AI.",
+    "de": "Dieses Video wurde mit KI erstellt.",
+    "fr": "Cette vidéo a été générée par IA.",
+    "es": "Este vídeo ha sido generado con IA.",
+    "it": "Questo video è stato generato con l'IA.",
+    "pt": "Este vídeo foi gerado com IA.",
+    "nl": "Deze video is gegenereerd met AI.",
+    "ja": "この動画はAIで生成されました。",
+    "zh": "本视频由AI生成。",
+    "zh-hant": "本影片由AI生成。",
+    "ru": "Это видео создано с помощью ИИ.",
+    "ko": "이 동영상은 AI로 생성되었습니다.",
+    "ar": "تم إنشاء هذا الفيديو بالذكاء الاصطناعي.",
+}
+# espeak-ng voice names that are not ISO 639-1 codes.
+_LANGUAGE_ALIASES = {"cmn": "zh", "yue": "zh-hant", "zh-tw": "zh-hant", "zh-hk": "zh-hant",
+                     "zh-mo": "zh-hant"}
+#: How long the disclosure stays up at the start, and the shortest it may be shown alone.
+DISCLOSURE_SECONDS = 2.5
+MIN_ALONE_SECONDS = 1.0
+
+
+def disclosure_text(language: str | None) -> str:
+    """The default AI disclosure in ``language``; English when the language has none.
+
+    Parameters
+    ----------
+    language : str or None
+        A language code or voice name: ``"de"``, ``"pt-BR"``, ``"en_US"``, ``"cmn"`` (Mandarin),
+        ``"zh-TW"`` (traditional characters); case does not matter.
+    """
+    code = (language or "en").strip().lower().replace("_", "-")
+    if code in _LANGUAGE_ALIASES:
+        code = _LANGUAGE_ALIASES[code]
+    elif code.startswith("zh-") and "hant" in code:
+        code = "zh-hant"
+    if code not in DISCLOSURE_TEXTS:
+        code = code.split("-")[0]
+    return DISCLOSURE_TEXTS.get(_LANGUAGE_ALIASES.get(code, code), DISCLOSURE_TEXTS["en"])
+
+
+def _disclosure_lines(given: str, max_chars: int) -> tuple[str, ...]:
+    if not isinstance(given, str):
+        raise UserInputError(f"the AI disclosure caption must be text, got {given!r}")
+    text = " ".join(given.split())
+    if not text:
+        raise UserInputError(f"the AI disclosure caption {given!r} is empty; give a sentence such as "
+                             f"{DISCLOSURE_TEXTS['en']!r}, or leave it out for the default")
+    for i, ch in enumerate(text, start=1):
+        if unicodedata.category(ch) in ("Cc", "Cf"):
+            raise UserInputError(
+                f"the AI disclosure caption {text!r} has an invisible control character "
+                f"U+{ord(ch):04X} at position {i}; remove it"
+            )
+    units: list[_Unit] = []
+    for k, word in enumerate(text.split(" ")):
+        units.extend(_split_long(_Unit(word, k > 0, 0.0, 1.0), max_chars))
+    lines = _balanced_lines(units, max_chars, 2)
+    if lines is None:
+        raise UserInputError(
+            f"the AI disclosure caption {text!r} needs more than two lines of {max_chars} "
+            "characters; shorten it"
+        )
+    if is_right_to_left(text):
+        lines = [RLM + line for line in lines]
+    return tuple(lines)
+
+
+def with_disclosure(
+    cues: Sequence[Cue],
+    *,
+    text: str | None = None,
+    language: str | None = None,
+    seconds: float = DISCLOSURE_SECONDS,
+    duration: float | None = None,
+    max_chars: int = 42,
+) -> list[Cue]:
+    """Cues with an AI disclosure shown first, for the first ``seconds`` of the video.
+
+    Speech captions keep their timing (moving them would put them out of step with the voice):
+
+    - speech starts at or after ``seconds``, or there is none: the disclosure alone over
+      ``[0, seconds]``;
+    - speech starts at or after :data:`MIN_ALONE_SECONDS` (1 s) but before ``seconds``: the
+      disclosure alone over ``[0, first cue start]``, long enough to read;
+    - speech starts sooner: the disclosure is the top line of every cue that starts before
+      ``seconds``, the first of them from 0, each held until the next one starts (the last until
+      ``seconds`` or the next cue). The disclosure line thus stays put, never flickering, and the
+      spoken words appear under it at their own time.
+
+    Parameters
+    ----------
+    cues : sequence of Cue
+        From :func:`make_cues`: in time order, non-overlapping.
+    text : str or None, keyword-only
+        The disclosure; ``None`` means :func:`disclosure_text` of ``language``. Wrapped into at
+        most two lines of ``max_chars`` columns.
+    language : str or None, keyword-only
+        Language code for the default text (English when it has none).
+    seconds : float, keyword-only
+        How long the disclosure stays up, > 0.
+    duration : float or None, keyword-only
+        Length of the video, seconds: no cue ends after it.
+    max_chars : int, keyword-only
+        Longest line in screen columns, as for :func:`make_cues`.
+
+    Returns
+    -------
+    list of Cue
+        The disclosure first (alone, or as the first line), then the rest; still in time order
+        and non-overlapping.
+
+    Raises
+    ------
+    UserInputError
+        ``seconds`` is not a positive finite number, or ``text`` is empty, holds a control
+        character, or needs more than two lines.
+    """
+    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
+        raise UserInputError(f"the AI disclosure duration seconds={seconds!r} must be a positive "
+                             f"number of seconds, e.g. {DISCLOSURE_SECONDS}")
+    lines = _disclosure_lines(disclosure_text(language) if text is None else text, max_chars)
+    end_of_video = math.inf if duration is None else max(0.0, float(duration))
+    cues = list(cues)
+    first = cues[0].start if cues else math.inf
+    if first >= MIN_ALONE_SECONDS:
+        return [Cue(0.0, min(seconds, first, end_of_video), lines)] + cues
+
+    out: list[Cue] = []
+    k = 0
+    while k < len(cues) and cues[k].start < seconds:
+        cue = cues[k]
+        nxt = cues[k + 1].start if k + 1 < len(cues) else math.inf
+        hold = nxt if nxt < seconds else seconds
+        out.append(Cue(0.0 if k == 0 else cue.start, min(max(cue.end, hold), end_of_video),
+                       lines + cue.lines))
+        k += 1
+    return out + cues[k:]
+
+
 def _timestamp(seconds: float, sep: str) -> str:
     ms = max(0, int(round(seconds * 1000)))
     h, rest = divmod(ms, 3_600_000)
